@@ -1,0 +1,26 @@
+# Every dependency comes from Debian 12 packages (scripts/build.sh installs them).
+find_package(Threads REQUIRED)
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(HDF5 REQUIRED COMPONENTS C CXX)
+find_package(pugixml REQUIRED)
+find_package(Torch REQUIRED)
+
+add_library(s2m_deps INTERFACE)
+target_link_libraries(s2m_deps INTERFACE
+  Eigen3::Eigen spdlog::spdlog nlohmann_json::nlohmann_json pugixml::pugixml
+  ${TORCH_LIBRARIES} ${HDF5_CXX_LIBRARIES} ${HDF5_LIBRARIES} Threads::Threads)
+target_include_directories(s2m_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS} ${TORCH_INCLUDE_DIRS})
+target_link_libraries(s2m_deps INTERFACE CLI11::CLI11)
+
+# Sources under src/{model,train,infer} include torch; give them one shared PCH.
+function(s2m_torch_pch target sources)
+  target_precompile_headers(${target} PRIVATE <torch/torch.h>)
+  foreach(src ${sources})
+    if(NOT src MATCHES "/src/(model|train|infer)/")
+      set_source_files_properties(${src} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+    endif()
+  endforeach()
+endfunction()

@@ -1,0 +1,50 @@
+#pragma once
+// Moticon OpenGo text exports (reference/formats.md): reading with gap filling and validity masks,
+// and writing in the current exporter's format (used by the synthesiser).
+#include <Eigen/Core>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace s2m::io {
+
+constexpr int kPressureCells = 16;
+
+struct MoticonFoot {
+    // N frames each. Missing samples are filled by linear interpolation; `valid` marks real ones.
+    Eigen::MatrixXf pressure_n_cm2;       // N x 16
+    Eigen::MatrixXf acceleration_g;       // N x 3, insole frame
+    Eigen::MatrixXf angular_rate_deg_s;   // N x 3, insole frame
+    Eigen::VectorXf total_force_n;        // N
+    Eigen::MatrixXf center_of_pressure;   // N x 2, normalised (x anterior, y medial)
+    std::vector<unsigned char> valid;     // N, 1 = every channel of this foot present in the row
+    double missing_fraction() const;
+};
+
+struct MoticonColumn {
+    std::string name, unit;               // "right steps", ""
+    std::vector<double> values;           // NaN where empty
+    std::vector<std::string> text;        // raw text, for label columns (empty when all numeric)
+};
+
+struct MoticonRecording {
+    std::string source;
+    std::string header_style;             // "current" or "legacy"
+    std::map<std::string, std::string> header;  // "Start time", "Size", "Tag", ...
+    int insole_size = 0;
+    double rate_hz = 0;
+    std::vector<double> time_s;           // N
+    MoticonFoot feet[2];                  // 0 = left, 1 = right
+    std::vector<MoticonColumn> extra;     // columns the toolkit does not interpret, in file order
+    int frames() const { return static_cast<int>(time_s.size()); }
+    const MoticonColumn* find_extra(const std::string& name) const;
+};
+
+MoticonRecording parse_moticon(std::string_view text, const std::string& source);
+MoticonRecording read_moticon(const std::string& path);
+// Current exporter's format; NaN values in pressure/IMU/force/COP are written as empty fields.
+std::string format_moticon(const MoticonRecording& rec);
+void write_moticon(const std::string& path, const MoticonRecording& rec);
+
+}  // namespace s2m::io

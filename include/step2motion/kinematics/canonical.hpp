@@ -1,0 +1,60 @@
+#pragma once
+// The method's 22-joint skeleton (reference §3) and the mapping of any source skeleton onto it.
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "step2motion/kinematics/motion.hpp"
+
+namespace s2m::kin {
+
+constexpr int kNumJoints = 22;
+// Hips; left leg 1-4; right leg 5-8; spine 9-13; left arm 14-17; right arm 18-21.
+extern const std::array<const char*, kNumJoints> kJointNames;
+extern const std::array<int, kNumJoints> kJointParents;
+enum Joint : int {
+    Hips, LeftUpLeg, LeftLeg, LeftFoot, LeftToeBase, RightUpLeg, RightLeg, RightFoot, RightToeBase,
+    Spine, Spine1, Spine3, Neck, Head, LeftShoulder, LeftArm, LeftForeArm, LeftHand,
+    RightShoulder, RightArm, RightForeArm, RightHand
+};
+
+// Where a canonical joint comes from in a source skeleton.
+struct JointSource {
+    std::vector<std::string> names;  // the first one present in the source is used
+    // "between": a point on the segment from joint a to joint b at fraction `at`.
+    std::vector<std::string> between_a, between_b;
+    double at = 0.5;
+    bool is_between() const { return !between_a.empty(); }
+};
+
+struct JointMap {
+    std::string name;
+    std::optional<double> scale_m_per_unit;
+    std::array<JointSource, kNumJoints> joints;
+};
+
+std::vector<std::string> preset_names();
+// A built-in preset name (step2motion, cmu, xsens, mixamo, snu, daz) or a JSON file:
+// {"name": "...", "scale": 0.01, "joints": {"<canonical>": "<source>" | ["<a>", "<b>"] |
+//  {"between": ["<a>", "<b>"], "at": 0.5}, ...}}; every canonical joint must be listed.
+JointMap load_joint_map(const std::string& preset_or_file);
+JointMap parse_joint_map(const std::string& json_text, const std::string& source);
+
+// Canonical joint positions (frames x 22) from source world positions (frames x source joints).
+// Source names match exactly, or after a namespace prefix ("mixamorig:Hips" matches "Hips").
+struct ResolvedMap {
+    std::array<int, kNumJoints> a{}, b{};
+    std::array<double, kNumJoints> at{};
+};
+ResolvedMap resolve_joint_map(const JointMap& map, const Skeleton& source, const std::string& source_name);
+
+// Retargets a motion onto the canonical skeleton: canonical joints take their sources' world
+// positions; bone offsets come from the source's rest pose; rotations from inverse kinematics
+// (leaf joints keep the source joint's world orientation).
+Motion retarget_to_canonical(const Motion& source, const JointMap& map, const std::string& source_name);
+
+Skeleton canonical_skeleton_from(const Motion& source, const ResolvedMap& resolved);
+bool is_canonical(const Skeleton& s);
+
+}  // namespace s2m::kin

@@ -1,0 +1,276 @@
+#include "step2motion/kinematics/canonical.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/files.hpp"
+
+namespace s2m::kin {
+
+const std::array<const char*, kNumJoints> kJointNames = {
+    "Hips",      "LeftUpLeg",    "LeftLeg", "LeftFoot",    "LeftToeBase",  "RightUpLeg",   "RightLeg",    "RightFoot",
+    "RightToeBase", "Spine",     "Spine1",  "Spine3",      "Neck",         "Head",         "LeftShoulder", "LeftArm",
+    "LeftForeArm", "LeftHand",   "RightShoulder", "RightArm", "RightForeArm", "RightHand"};
+const std::array<int, kNumJoints> kJointParents = {-1, 0, 1, 2, 3, 0, 5, 6, 7, 0, 9, 10, 11, 12, 11, 14, 15, 16, 11, 18, 19, 20};
+
+namespace {
+
+// Built-in maps, in the user file format. Alternatives in a list: the first present is used.
+const char* kPresetStep2Motion = R"({"name": "step2motion", "joints": {
+  "Hips": "Hips", "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
+  "LeftToeBase": "LeftToeBase", "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
+  "RightFoot": "RightFoot", "RightToeBase": "RightToeBase", "Spine": "Spine", "Spine1": "Spine1",
+  "Spine3": ["Spine3", "Spine2"], "Neck": "Neck", "Head": "Head", "LeftShoulder": "LeftShoulder",
+  "LeftArm": "LeftArm", "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand",
+  "RightShoulder": "RightShoulder", "RightArm": "RightArm", "RightForeArm": "RightForeArm",
+  "RightHand": "RightHand"}})";
+
+// CMU "cgspeed" 31-joint BVH: Hips, L/RHipJoint, LowerBack, Spine, Spine1, Neck, Neck1, Head, ...
+const char* kPresetCmu = R"({"name": "cmu", "joints": {
+  "Hips": "Hips", "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
+  "LeftToeBase": "LeftToeBase", "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
+  "RightFoot": "RightFoot", "RightToeBase": "RightToeBase",
+  "Spine": "Spine", "Spine1": {"between": ["Spine", "Spine1"], "at": 0.5}, "Spine3": "Spine1",
+  "Neck": "Neck", "Head": "Head", "LeftShoulder": "LeftShoulder", "LeftArm": "LeftArm",
+  "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand", "RightShoulder": "RightShoulder",
+  "RightArm": "RightArm", "RightForeArm": "RightForeArm", "RightHand": "RightHand"}})";
+
+// Xsens MVN segment names (BVH export or MVNX).
+const char* kPresetXsens = R"({"name": "xsens", "joints": {
+  "Hips": "Pelvis", "LeftUpLeg": "LeftUpperLeg", "LeftLeg": "LeftLowerLeg", "LeftFoot": "LeftFoot",
+  "LeftToeBase": "LeftToe", "RightUpLeg": "RightUpperLeg", "RightLeg": "RightLowerLeg",
+  "RightFoot": "RightFoot", "RightToeBase": "RightToe", "Spine": "L3", "Spine1": "T12",
+  "Spine3": "T8", "Neck": "Neck", "Head": "Head", "LeftShoulder": "LeftShoulder",
+  "LeftArm": "LeftUpperArm", "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand",
+  "RightShoulder": "RightShoulder", "RightArm": "RightUpperArm", "RightForeArm": "RightForeArm",
+  "RightHand": "RightHand"}})";
+
+// Mixamo ("mixamorig:" prefixes are matched by the namespace rule).
+const char* kPresetMixamo = R"({"name": "mixamo", "scale": 0.01, "joints": {
+  "Hips": "Hips", "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
+  "LeftToeBase": "LeftToeBase", "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
+  "RightFoot": "RightFoot", "RightToeBase": "RightToeBase", "Spine": "Spine", "Spine1": "Spine1",
+  "Spine3": "Spine2", "Neck": "Neck", "Head": "Head", "LeftShoulder": "LeftShoulder",
+  "LeftArm": "LeftArm", "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand",
+  "RightShoulder": "RightShoulder", "RightArm": "RightArm", "RightForeArm": "RightForeArm",
+  "RightHand": "RightHand"}})";
+
+// SNU woody/woody2 (20 and 26 joints: LeftToes, LeftShoulder1, HEad; no neck joint).
+const char* kPresetSnu = R"({"name": "snu", "joints": {
+  "Hips": "Hips", "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
+  "LeftToeBase": ["LeftToes", "LeftToeBase"], "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
+  "RightFoot": "RightFoot", "RightToeBase": ["RightToes", "RightToeBase"], "Spine": "Spine",
+  "Spine1": {"between": ["Spine", "Spine1"], "at": 0.5}, "Spine3": "Spine1",
+  "Neck": {"between": ["Spine1", ["HEad", "Head"]], "at": 0.7}, "Head": ["HEad", "Head"],
+  "LeftShoulder": ["LeftShoulder1", "LeftShoulder"], "LeftArm": "LeftArm",
+  "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand", "RightShoulder": "RightShoulder",
+  "RightArm": "RightArm", "RightForeArm": "RightForeArm", "RightHand": "RightHand"}})";
+
+// CMU "Daz-friendly" conversion (hip, abdomen, chest, lThigh, lShin, lFoot, ...).
+const char* kPresetDaz = R"({"name": "daz", "joints": {
+  "Hips": "hip", "LeftUpLeg": "lThigh", "LeftLeg": "lShin", "LeftFoot": "lFoot",
+  "LeftToeBase": ["lToe", "lFoot"], "RightUpLeg": "rThigh", "RightLeg": "rShin", "RightFoot": "rFoot",
+  "RightToeBase": ["rToe", "rFoot"], "Spine": "abdomen",
+  "Spine1": {"between": ["abdomen", "chest"], "at": 0.5}, "Spine3": "chest", "Neck": "neck",
+  "Head": "head", "LeftShoulder": "lCollar", "LeftArm": "lShldr", "LeftForeArm": "lForeArm",
+  "LeftHand": "lHand", "RightShoulder": "rCollar", "RightArm": "rShldr",
+  "RightForeArm": "rForeArm", "RightHand": "rHand"}})";
+
+struct Preset {
+    const char* name;
+    const char* json;
+};
+const Preset kPresets[] = {{"step2motion", kPresetStep2Motion}, {"cmu", kPresetCmu}, {"xsens", kPresetXsens},
+                           {"mixamo", kPresetMixamo},           {"snu", kPresetSnu}, {"daz", kPresetDaz}};
+
+std::vector<std::string> name_list(const nlohmann::json& v, const std::string& source, const std::string& joint) {
+    std::vector<std::string> out;
+    if (v.is_string()) {
+        out.push_back(v.get<std::string>());
+    } else if (v.is_array()) {
+        for (const auto& e : v) {
+            if (!e.is_string()) fail_input(source, 0, "joint '" + joint + "': expected joint names as strings");
+            out.push_back(e.get<std::string>());
+        }
+    }
+    if (out.empty()) fail_input(source, 0, "joint '" + joint + "': expected a source joint name");
+    return out;
+}
+
+int find_source(const Skeleton& s, const std::vector<std::string>& names) {
+    for (const auto& n : names) {
+        int j = s.find(n);
+        if (j >= 0) return j;
+    }
+    // Namespace rule: "mixamorig:Hips" or "Character1_Hips"-style prefixes ending in ':'.
+    for (const auto& n : names)
+        for (int j = 0; j < s.size(); ++j) {
+            const std::string& full = s.names[static_cast<size_t>(j)];
+            auto colon = full.rfind(':');
+            if (colon != std::string::npos && full.compare(colon + 1, std::string::npos, n) == 0) return j;
+        }
+    return -1;
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? " or " : "") + v[i];
+    return s;
+}
+
+}  // namespace
+
+std::vector<std::string> preset_names() {
+    std::vector<std::string> names;
+    for (const auto& p : kPresets) names.emplace_back(p.name);
+    return names;
+}
+
+JointMap parse_joint_map(const std::string& text, const std::string& source) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        fail_input(source, 0, std::string("invalid JSON: ") + e.what());
+    }
+    if (!j.is_object() || !j.contains("joints") || !j["joints"].is_object())
+        fail_input(source, 0, "expected an object with a \"joints\" object");
+    JointMap map;
+    map.name = j.value("name", std::filesystem::path(source).stem().string());
+    if (j.contains("scale")) {
+        if (!j["scale"].is_number() || !(j["scale"].get<double>() > 0))
+            fail_input(source, 0, "\"scale\": expected a positive number (metres per file unit)");
+        map.scale_m_per_unit = j["scale"].get<double>();
+    }
+    for (auto it = j["joints"].begin(); it != j["joints"].end(); ++it) {
+        bool known = false;
+        for (const char* n : kJointNames) known |= it.key() == n;
+        if (!known) fail_input(source, 0, "unknown canonical joint '" + it.key() + "'");
+    }
+    for (int k = 0; k < kNumJoints; ++k) {
+        const std::string name = kJointNames[static_cast<size_t>(k)];
+        if (!j["joints"].contains(name)) fail_input(source, 0, "canonical joint '" + name + "' is not mapped");
+        const auto& v = j["joints"][name];
+        JointSource& src = map.joints[static_cast<size_t>(k)];
+        if (v.is_object()) {
+            if (!v.contains("between") || !v["between"].is_array() || v["between"].size() != 2)
+                fail_input(source, 0, "joint '" + name + "': expected {\"between\": [\"a\", \"b\"], \"at\": 0.5}");
+            src.between_a = name_list(v["between"][0], source, name);
+            src.between_b = name_list(v["between"][1], source, name);
+            src.at = v.value("at", 0.5);
+            if (!(src.at >= 0 && src.at <= 1)) fail_input(source, 0, "joint '" + name + "': \"at\" must be in [0, 1]");
+        } else {
+            src.names = name_list(v, source, name);
+        }
+    }
+    return map;
+}
+
+JointMap load_joint_map(const std::string& preset_or_file) {
+    for (const auto& p : kPresets)
+        if (preset_or_file == p.name) return parse_joint_map(p.json, std::string("preset ") + p.name);
+    if (!std::filesystem::exists(preset_or_file)) {
+        std::string names;
+        for (const auto& n : preset_names()) names += (names.empty() ? "" : ", ") + n;
+        fail_input("--map " + preset_or_file + ": neither a preset (" + names + ") nor an existing JSON file");
+    }
+    return parse_joint_map(read_text_file(preset_or_file), preset_or_file);
+}
+
+ResolvedMap resolve_joint_map(const JointMap& map, const Skeleton& source, const std::string& source_name) {
+    ResolvedMap r;
+    for (int k = 0; k < kNumJoints; ++k) {
+        const JointSource& js = map.joints[static_cast<size_t>(k)];
+        const auto& first = js.is_between() ? js.between_a : js.names;
+        int a = find_source(source, first);
+        if (a < 0)
+            fail_input(source_name, 0, std::string("map '") + map.name + "': canonical joint " +
+                                           kJointNames[static_cast<size_t>(k)] + " needs source joint " + join(first) +
+                                           ", which this skeleton lacks");
+        int b = a;
+        double at = 0;
+        if (js.is_between()) {
+            b = find_source(source, js.between_b);
+            if (b < 0)
+                fail_input(source_name, 0, std::string("map '") + map.name + "': canonical joint " +
+                                               kJointNames[static_cast<size_t>(k)] + " needs source joint " +
+                                               join(js.between_b) + ", which this skeleton lacks");
+            at = js.at;
+        }
+        r.a[static_cast<size_t>(k)] = a;
+        r.b[static_cast<size_t>(k)] = b;
+        r.at[static_cast<size_t>(k)] = at;
+    }
+    return r;
+}
+
+bool is_canonical(const Skeleton& s) {
+    if (s.size() != kNumJoints) return false;
+    for (int k = 0; k < kNumJoints; ++k)
+        if (s.names[static_cast<size_t>(k)] != kJointNames[static_cast<size_t>(k)] ||
+            s.parents[static_cast<size_t>(k)] != kJointParents[static_cast<size_t>(k)])
+            return false;
+    return true;
+}
+
+namespace {
+Vec3 mapped_point(const std::vector<Vec3>& p, size_t base, const ResolvedMap& r, int k) {
+    const Vec3& a = p[base + static_cast<size_t>(r.a[static_cast<size_t>(k)])];
+    const Vec3& b = p[base + static_cast<size_t>(r.b[static_cast<size_t>(k)])];
+    const double t = r.at[static_cast<size_t>(k)];
+    return (1 - t) * a + t * b;
+}
+}  // namespace
+
+Skeleton canonical_skeleton_from(const Motion& source, const ResolvedMap& r) {
+    const std::vector<Vec3> rest = source.skeleton.rest_positions();
+    Skeleton s;
+    std::vector<Vec3> canon_rest(kNumJoints);
+    for (int k = 0; k < kNumJoints; ++k) canon_rest[static_cast<size_t>(k)] = mapped_point(rest, 0, r, k);
+    const auto src_kids = source.skeleton.children();
+    for (int k = 0; k < kNumJoints; ++k) {
+        s.names.emplace_back(kJointNames[static_cast<size_t>(k)]);
+        const int parent = kJointParents[static_cast<size_t>(k)];
+        s.parents.push_back(parent);
+        s.offsets_m.push_back(parent < 0 ? Vec3::Zero() : Vec3(canon_rest[static_cast<size_t>(k)] - canon_rest[static_cast<size_t>(parent)]));
+        s.end_sites_m.emplace_back(std::nullopt);
+    }
+    // End sites on the leaves (toes, head, hands): the source joint's own end site, else the offset
+    // to its first child, so that viewers draw a bone there.
+    for (int k : {int(LeftToeBase), int(RightToeBase), int(Head), int(LeftHand), int(RightHand)}) {
+        const int a = r.b[static_cast<size_t>(k)] != r.a[static_cast<size_t>(k)] ? r.b[static_cast<size_t>(k)] : r.a[static_cast<size_t>(k)];
+        const auto& src = source.skeleton;
+        if (src.end_sites_m[static_cast<size_t>(a)] && src.end_sites_m[static_cast<size_t>(a)]->norm() > 1e-9)
+            s.end_sites_m[static_cast<size_t>(k)] = (rest[static_cast<size_t>(a)] + *src.end_sites_m[static_cast<size_t>(a)]) - canon_rest[static_cast<size_t>(k)];
+        else if (!src_kids[static_cast<size_t>(a)].empty())
+            s.end_sites_m[static_cast<size_t>(k)] = rest[static_cast<size_t>(src_kids[static_cast<size_t>(a)][0])] - canon_rest[static_cast<size_t>(k)];
+        else
+            s.end_sites_m[static_cast<size_t>(k)] = Vec3(0, 0.05, 0);
+        if (s.end_sites_m[static_cast<size_t>(k)]->norm() < 1e-6) s.end_sites_m[static_cast<size_t>(k)] = Vec3(0, 0.05, 0);
+    }
+    return s;
+}
+
+Motion retarget_to_canonical(const Motion& source, const JointMap& map, const std::string& source_name) {
+    const ResolvedMap r = resolve_joint_map(map, source.skeleton, source_name);
+    const Skeleton canon = canonical_skeleton_from(source, r);
+    QuatVector src_world_rot;
+    const std::vector<Vec3> src_pos = forward_kinematics(source, &src_world_rot);
+    const int J = source.skeleton.size();
+    std::vector<Vec3> pos(static_cast<size_t>(source.frames) * kNumJoints);
+    QuatVector leaf_rot(pos.size(), Quat::Identity());
+    for (int f = 0; f < source.frames; ++f) {
+        const size_t base = static_cast<size_t>(f) * J;
+        for (int k = 0; k < kNumJoints; ++k) {
+            pos[static_cast<size_t>(f) * kNumJoints + k] = mapped_point(src_pos, base, r, k);
+            leaf_rot[static_cast<size_t>(f) * kNumJoints + k] = src_world_rot[base + static_cast<size_t>(r.a[static_cast<size_t>(k)])];
+        }
+    }
+    IkOptions options;
+    options.leaf_world_rotations = &leaf_rot;
+    return inverse_kinematics(canon, pos, source.frames, source.fps, options);
+}
+
+}  // namespace s2m::kin

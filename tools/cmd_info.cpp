@@ -1,0 +1,116 @@
+// s2m info: a summary of any file the toolkit reads, or of the system (--system).
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "command.hpp"
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/system.hpp"
+#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/model/threads.hpp"
+
+namespace {
+
+struct InfoOptions {
+    std::vector<std::string> files;
+    bool json = false, system = false;
+    std::string scale = "auto";
+};
+
+nlohmann::json system_info() {
+    const auto cpu = s2m::cpu_features();
+    const auto blas = s2m::blas_info();
+    nlohmann::json j;
+    j["cpu"] = cpu.model;
+    j["cores"] = cpu.logical_cores;
+    j["avx2"] = cpu.avx2;
+    j["avx512f"] = cpu.avx512f;
+    j["avx512_bf16"] = cpu.avx512_bf16;
+    j["amx_bf16"] = cpu.amx_bf16;
+    j["bf16_fast"] = cpu.amx_bf16 || cpu.avx512_bf16;
+    j["blas_library"] = blas.library;
+    j["blas_core"] = blas.core;
+    j["blas_threads"] = blas.threads;
+    j["openblas_coretype_env"] = blas.coretype_env;
+    j["torch_threads"] = s2m::model::compute_threads();
+    return j;
+}
+
+nlohmann::json bvh_info(const std::string& path, const std::string& scale_opt) {
+    const s2m::io::Bvh bvh = s2m::io::read_bvh(path);
+    const double scale = scale_opt == "auto" ? s2m::kin::detect_bvh_scale(bvh) : std::stod(scale_opt);
+    const s2m::kin::Motion m = s2m::kin::motion_from_bvh(bvh, scale);
+    double distance = 0;
+    for (int f = 1; f < m.frames; ++f) {
+        Eigen::Vector3d d = m.translation(f, 0) - m.translation(f - 1, 0);
+        d.y() = 0;
+        distance += d.norm();
+    }
+    nlohmann::json j;
+    j["file"] = path;
+    j["format"] = "bvh";
+    j["joints"] = m.skeleton.size();
+    j["channels"] = bvh.num_channels;
+    j["frames"] = m.frames;
+    j["fps"] = m.fps;
+    j["duration_s"] = m.duration_s();
+    j["scale_m_per_unit"] = scale;
+    j["height_m"] = m.skeleton.rest_height_m();
+    j["distance_m"] = distance;
+    j["root"] = m.skeleton.names.empty() ? "" : m.skeleton.names[0];
+    return j;
+}
+
+void print_human(const nlohmann::json& j) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it->is_object()) {
+            std::cout << it.key() << ":\n";
+            for (auto jt = it->begin(); jt != it->end(); ++jt) std::cout << "  " << jt.key() << ": " << jt->dump() << "\n";
+        } else {
+            std::cout << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump()) << "\n";
+        }
+    }
+}
+
+}  // namespace
+
+namespace s2m::cli {
+// Summaries of non-BVH files are added by the areas that read them.
+nlohmann::json file_info(const std::string& path, const std::string& scale);
+}
+
+nlohmann::json s2m::cli::file_info(const std::string& path, const std::string& scale) {
+    namespace fs = std::filesystem;
+    if (!fs::exists(path)) s2m::fail_input(path, 0, "no such file");
+    std::string ext = fs::path(path).extension().string();
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext == ".bvh") return bvh_info(path, scale);
+    s2m::fail_input(path, 0, "unknown file type '" + ext + "', expected .bvh");
+}
+
+static std::function<int()> setup_info(CLI::App& app) {
+    auto opt = std::make_shared<InfoOptions>();
+    app.add_option("files", opt->files, "files to summarise");
+    app.add_flag("--json", opt->json, "print JSON");
+    app.add_flag("--system", opt->system, "CPU, BLAS kernel, threads, bf16/AMX support");
+    app.add_option("--scale", opt->scale, "BVH units: auto or metres per unit");
+    return [opt]() {
+        if (!opt->system && opt->files.empty()) s2m::fail_input("info: give a file or --system");
+        nlohmann::json all = nlohmann::json::array();
+        if (opt->system) all.push_back(system_info());
+        for (const auto& f : opt->files) all.push_back(s2m::cli::file_info(f, opt->scale));
+        if (opt->json) {
+            std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
+        } else {
+            for (size_t i = 0; i < all.size(); ++i) {
+                if (i) std::cout << "\n";
+                print_human(all[i]);
+            }
+        }
+        return 0;
+    };
+}
+S2M_COMMAND("info", "summarise a file (BVH, Moticon export, dataset) or the system", setup_info);
