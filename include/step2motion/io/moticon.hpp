@@ -10,6 +10,13 @@
 namespace s2m::io {
 
 constexpr int kPressureCells = 16;
+// Channels per foot in the reference's layout (§2): 16 pressure, 3 acceleration, 3 angular rate,
+// total force, 2 centre of pressure; left foot first, then right (50 in all).
+constexpr int kFootChannels = 25;
+constexpr int kInsoleChannels = 2 * kFootChannels;
+constexpr int kAccOffset = 16, kGyroOffset = 19, kForceOffset = 22, kCopOffset = 23;
+// Sample rates the OpenGo app records at.
+constexpr double kMoticonRates_hz[] = {10, 25, 50, 100};
 
 struct MoticonFoot {
     // N frames each. Missing samples are filled by linear interpolation; `valid` marks real ones.
@@ -41,10 +48,27 @@ struct MoticonRecording {
     const MoticonColumn* find_extra(const std::string& name) const;
 };
 
+// Throws InputError "<source>:<line>: <what was expected>" on malformed input. Columns are found by
+// name; a missing total-force / centre-of-pressure column is computed from the sensor layout.
+// Rows missing from the time grid (time jumps) are inserted as missing samples.
 MoticonRecording parse_moticon(std::string_view text, const std::string& source);
 MoticonRecording read_moticon(const std::string& path);
-// Current exporter's format; NaN values in pressure/IMU/force/COP are written as empty fields.
-std::string format_moticon(const MoticonRecording& rec);
-void write_moticon(const std::string& path, const MoticonRecording& rec);
+
+struct MoticonWriteOptions {
+    // false: the exporter's fixed decimals (pressure/force 2, IMU/COP 6), as real files look;
+    // true: shortest text that reads back to the identical float (lossless for any values).
+    bool exact = false;
+};
+// Current exporter's format; NaN values in pressure/IMU/force/COP and samples whose `valid` flag
+// is 0 are written as empty fields, so write -> read reproduces values and masks.
+std::string format_moticon(const MoticonRecording& rec, const MoticonWriteOptions& options = {});
+void write_moticon(const std::string& path, const MoticonRecording& rec, const MoticonWriteOptions& options = {});
+
+// N x 50 matrix of the insole channels in the reference's order (left 25, right 25).
+Eigen::MatrixXf insole_channels(const MoticonRecording& rec);
+// The inverse: fills both feet from an N x 50 matrix (all samples valid).
+void set_insole_channels(MoticonRecording& rec, const Eigen::MatrixXf& channels);
+// Column name of a channel in the export, e.g. "left pressure 3" (unit not included).
+std::string moticon_channel_name(int channel);
 
 }  // namespace s2m::io
