@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <string>
 
 #include "command.hpp"
 #include "step2motion/core/error.hpp"
@@ -29,8 +30,19 @@ Registration::Registration(const char* name, const char* description, Setup setu
 
 }  // namespace s2m::cli
 
+namespace {
+// Subcommands (or flags) whose cost is matrix products, and so want OpenBLAS's fast kernel.
+bool uses_linear_algebra(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "train" || a == "reconstruct" || a == "evaluate" || a == "bench" || a == "--system") return true;
+    }
+    return false;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
-    s2m::ensure_fast_blas(argc, argv);
+    s2m::ensure_fast_blas(argc, argv, uses_linear_algebra(argc, argv));
     s2m::install_interrupt_handlers();
 
     auto logger = spdlog::stderr_color_mt("s2m");

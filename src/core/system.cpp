@@ -48,9 +48,9 @@ CpuFeatures cpu_features() {
     return f;
 }
 
-void ensure_fast_blas(int argc, char** argv) {
+void ensure_fast_blas(int argc, char** argv, bool needed) {
     (void)argc;
-    if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("S2M_NO_REEXEC")) return;
+    if (!needed || std::getenv("OPENBLAS_CORETYPE") || std::getenv("S2M_NO_REEXEC")) return;
     CpuFeatures f = cpu_features();
     if (!f.avx512f) return;
     // Mark the re-executed process so that a failing exec can never loop.

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <strings.h>
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
@@ -96,8 +97,9 @@ private:
 
 bool parse_channel(std::string_view t, Channel& c) {
     static const char* names[] = {"Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation"};
+    // Case-insensitive: some exporters write XPOSITION.
     for (int i = 0; i < 6; ++i)
-        if (t == names[i]) {
+        if (t.size() == std::strlen(names[i]) && strncasecmp(t.data(), names[i], t.size()) == 0) {
             c = static_cast<Channel>(i);
             return true;
         }

@@ -28,14 +28,19 @@ const char* kPresetStep2Motion = R"({"name": "step2motion", "joints": {
   "RightHand": "RightHand"}})";
 
 // CMU "cgspeed" 31-joint BVH: Hips, L/RHipJoint, LowerBack, Spine, Spine1, Neck, Neck1, Head, ...
+// CMU rotates LowerBack at the hip centre and Neck1 between Neck and Head, independently of the
+// joints the canonical skeleton keeps; mapping Spine to LowerBack and Head to Neck1 keeps every
+// canonical bone rigid, so that world positions are reproduced exactly (Spine and Neck then sit on
+// their parents: zero-length Hips->Spine and Spine3->Neck bones). Head's end site reaches CMU's Head.
 const char* kPresetCmu = R"({"name": "cmu", "joints": {
   "Hips": "Hips", "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
   "LeftToeBase": "LeftToeBase", "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
   "RightFoot": "RightFoot", "RightToeBase": "RightToeBase",
-  "Spine": "Spine", "Spine1": {"between": ["Spine", "Spine1"], "at": 0.5}, "Spine3": "Spine1",
-  "Neck": "Neck", "Head": "Head", "LeftShoulder": "LeftShoulder", "LeftArm": "LeftArm",
-  "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand", "RightShoulder": "RightShoulder",
-  "RightArm": "RightArm", "RightForeArm": "RightForeArm", "RightHand": "RightHand"}})";
+  "Spine": "LowerBack", "Spine1": "Spine", "Spine3": "Spine1", "Neck": "Neck", "Head": "Neck1",
+  "LeftShoulder": {"between": ["LeftShoulder", "LeftArm"], "at": 0.4}, "LeftArm": "LeftArm",
+  "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand",
+  "RightShoulder": {"between": ["RightShoulder", "RightArm"], "at": 0.4}, "RightArm": "RightArm",
+  "RightForeArm": "RightForeArm", "RightHand": "RightHand"}})";
 
 // Xsens MVN segment names (BVH export or MVNX).
 const char* kPresetXsens = R"({"name": "xsens", "joints": {

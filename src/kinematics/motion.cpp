@@ -79,30 +79,45 @@ std::vector<Vec3> forward_kinematics(const Motion& m, QuatVector* world_rotation
 
 namespace {
 
-// Rotation (in the joint's parent-relative frame) that maps rest child offsets onto targets.
+// Rotation turning the rest bone of child `primary` onto its target, with the roll about it taken
+// from child `secondary` (when not collinear).
+Quat turn_and_roll(const std::vector<Vec3>& rest, const std::vector<Vec3>& target, size_t primary, size_t secondary) {
+    Quat q = shortest_arc(rest[primary], target[primary]);
+    if (secondary == primary) return q;
+    const Vec3 axis = target[primary].normalized();
+    Vec3 a = q * rest[secondary];
+    Vec3 b = target[secondary];
+    a -= axis * axis.dot(a);
+    b -= axis * axis.dot(b);
+    if (a.norm() < 1e-6 || b.norm() < 1e-6) return q;
+    const double angle = std::atan2(axis.dot(a.cross(b)), a.dot(b));
+    return Quat(Eigen::AngleAxisd(angle, axis)) * q;
+}
+
+// Rotation (in the joint's parent-relative frame) that maps rest child offsets onto targets. With
+// one child: the shortest turn. With several: a turn towards one child and a roll from another, the
+// pair chosen that fits all children best (sources such as CMU move some children independently,
+// and the rigidly attached pair is the one that reproduces positions).
 Quat solve_joint(const std::vector<Vec3>& rest, const std::vector<Vec3>& target) {
-    // First child with a usable bone gives the direction.
-    size_t first = rest.size();
+    std::vector<size_t> usable;
     for (size_t i = 0; i < rest.size(); ++i)
-        if (rest[i].norm() > 1e-9 && target[i].norm() > 1e-9) {
-            first = i;
-            break;
+        if (rest[i].norm() > 1e-9 && target[i].norm() > 1e-9) usable.push_back(i);
+    if (usable.empty()) return Quat::Identity();
+    if (usable.size() == 1) return shortest_arc(rest[usable[0]], target[usable[0]]);
+    Quat best = Quat::Identity();
+    double best_err = std::numeric_limits<double>::infinity();
+    for (size_t p : usable)
+        for (size_t s : usable) {
+            if (s == p) continue;
+            const Quat q = turn_and_roll(rest, target, p, s);
+            double err = 0;
+            for (size_t i : usable) err += (q * rest[i] - target[i]).squaredNorm();
+            if (err < best_err - 1e-15) {
+                best_err = err;
+                best = q;
+            }
         }
-    if (first == rest.size()) return Quat::Identity();
-    Quat q = shortest_arc(rest[first], target[first]);
-    // Roll about that direction from the first other child that is not collinear with it.
-    const Vec3 axis = target[first].normalized();
-    for (size_t i = 0; i < rest.size(); ++i) {
-        if (i == first) continue;
-        Vec3 a = q * rest[i];
-        Vec3 b = target[i];
-        a -= axis * axis.dot(a);
-        b -= axis * axis.dot(b);
-        if (a.norm() < 1e-6 || b.norm() < 1e-6) continue;
-        double angle = std::atan2(axis.dot(a.cross(b)), a.dot(b));
-        return Quat(Eigen::AngleAxisd(angle, axis)) * q;
-    }
-    return q;
+    return best;
 }
 
 }  // namespace

@@ -14,8 +14,9 @@ CpuFeatures cpu_features();
 // Debian's OpenBLAS 0.3.21 does not know Sapphire Rapids and falls back to the generic "Prescott"
 // kernel (4-5x slower fp32 GEMM). When the CPU has AVX-512 and OPENBLAS_CORETYPE is unset, set it
 // to SkylakeX and re-execute this program so that OpenBLAS reads it at load time. Never overrides a
-// value already set; S2M_NO_REEXEC=1 disables it. Returns only when no re-exec happened.
-void ensure_fast_blas(int argc, char** argv);
+// value already set; S2M_NO_REEXEC=1 disables it. `needed` = false skips it for commands that do no
+// linear algebra (a re-exec costs a second LibTorch start-up). Returns only when no re-exec happened.
+void ensure_fast_blas(int argc, char** argv, bool needed = true);
 
 struct BlasInfo {
     std::string library;  // e.g. "OpenBLAS 0.3.21 ... (OpenMP)", or "unknown"
