@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds (installing what is missing), then runs the test suite with ctest.
+#   scripts/test.sh            every test
+#   scripts/test.sh -L unit    a label only (unit, parity, cli, train)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+build_dir="${S2M_BUILD_DIR:-build}"
+cd "$build_dir"
+ctest --output-on-failure --timeout 1800 -j "${S2M_TEST_JOBS:-2}" "$@"
