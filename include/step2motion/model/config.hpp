@@ -1,0 +1,62 @@
+#pragma once
+// Hyper-parameters of the Step2Motion networks (reference §4-7). Plain struct: no torch here, so that
+// the CLI and the training code can read and print it without pulling LibTorch in.
+#include <string>
+
+namespace s2m::model {
+
+// Insole layout (reference §2): 25 channels per foot, left then right.
+constexpr int kInsoleChannelsPerFoot = 25;
+constexpr int kInsoleChannels = 50;
+constexpr int kImuChannels = 12;  // acceleration + angular rate, both feet
+constexpr int kInsoleComponents = 8;
+// Pose layout (reference §3): left leg 12, right leg 12, body 39 = 63 root-relative values.
+constexpr int kLegValues = 12;
+constexpr int kBodyValues = 39;
+constexpr int kPoseValues = 63;
+constexpr int kRootValues = 3;
+
+// How the pose tokens read the insole embeddings.
+enum class CrossAttentionKind {
+    PerComponent,  // Step2Motion: 8 heads, head i attends only to component i
+    Standard,      // ablation "w/o insole MHA": every head attends to all 8·S insole tokens
+};
+
+// Which insole components feed the conditioning network (ablations of Table 2/3). Components left
+// out get a zero embedding (as a dropped condition does), so only the temporal encoding remains.
+enum class ConditionInputs { All, PressureOnly, ImuOnly };
+
+struct ModelConfig {
+    int hidden_dim = 256;   // d
+    int num_layers = 2;     // denoiser layers (each with one insole cross-attention block)
+    int n_heads = 4;        // self-attention heads (denoiser and root network)
+    int d_ff = 512;         // feed-forward width
+    int input_T = 100;      // window length W in frames
+    int diffusion_T = 200;  // diffusion steps T
+    int root_layers = 1;    // root Transformer encoder layers: 1 in the code, 2 in the paper
+    double dropout = 0.1;
+    CrossAttentionKind cross_attention = CrossAttentionKind::PerComponent;
+    ConditionInputs condition_inputs = ConditionInputs::All;
+
+    // Rows of the denoiser's sinusoidal table: it serves both frames and diffusion steps.
+    int prior_pe_rows() const { return input_T > diffusion_T + 1 ? input_T : diffusion_T + 1; }
+    // Empty when consistent, else a one-line reason (e.g. "hidden_dim 30 is not divisible by 8").
+    std::string check() const;
+    bool operator==(const ModelConfig& o) const;
+    bool operator!=(const ModelConfig& o) const { return !(*this == o); }
+};
+
+std::string to_string(CrossAttentionKind k);
+std::string to_string(ConditionInputs c);
+// Parse the names above; InputError naming `what` on an unknown value.
+CrossAttentionKind parse_cross_attention(const std::string& s, const std::string& what = "cross_attention");
+ConditionInputs parse_condition_inputs(const std::string& s, const std::string& what = "condition_inputs");
+
+// JSON text (one object, every field) and back. from_json: InputError "<source>: ..." on a missing or
+// mistyped field, and on an inconsistent configuration.
+std::string config_to_json(const ModelConfig& c);
+ModelConfig config_from_json(const std::string& json_text, const std::string& source);
+// First differing field as "hidden_dim: 32 vs 256", empty when equal.
+std::string config_difference(const ModelConfig& a, const ModelConfig& b);
+
+}  // namespace s2m::model

@@ -1,0 +1,116 @@
+#include "step2motion/model/conditioning.hpp"
+
+#include "step2motion/core/error.hpp"
+
+#include <cmath>
+
+namespace s2m::model {
+
+const std::array<InsoleComponent, kInsoleComponents>& insole_components() {
+    static const std::array<InsoleComponent, kInsoleComponents> c{{
+        {"lpressure_toes", 8, 8, true, false},
+        {"lpressure_heel", 0, 8, true, false},
+        {"limu", 16, 6, false, true},
+        {"lothers", 22, 3, true, false},
+        {"rpressure_toes", 25 + 8, 8, true, false},
+        {"rpressure_heel", 25 + 0, 8, true, false},
+        {"rimu", 25 + 16, 6, false, true},
+        {"rothers", 25 + 22, 3, true, false},
+    }};
+    return c;
+}
+
+InsoleCondition InsoleCondition::select(const torch::Tensor& rows) const {
+    InsoleCondition out;
+    out.tokens = tokens.index_select(0, rows);
+    for (auto& k : keys) out.keys.push_back(k.index_select(0, rows));
+    for (auto& v : values) out.values.push_back(v.index_select(0, rows));
+    return out;
+}
+
+InsoleCrossAttentionImpl::InsoleCrossAttentionImpl(int dim_, CrossAttentionKind kind_) : dim(dim_), kind(kind_) {
+    const int64_t H = kInsoleComponents, dh = dim / H;
+    // Uniform init with the fan-in bound a Linear(d, d/8) would use.
+    const double bound = 1.0 / std::sqrt(double(dim));
+    auto uni = [&](std::vector<int64_t> shape) { return torch::empty(shape).uniform_(-bound, bound); };
+    proj_q = register_parameter("proj_q", uni({H, dim, dh}));
+    bias_q = register_parameter("bias_q", uni({1, H, 1, dh}));
+    proj_k = register_parameter("proj_k", uni({H, dim, dh}));
+    bias_k = register_parameter("bias_k", uni({1, H, 1, dh}));
+    proj_v = register_parameter("proj_v", uni({H, dim, dh}));
+    bias_v = register_parameter("bias_v", uni({1, H, 1, dh}));
+    scale = register_buffer("scale", torch::scalar_tensor(std::sqrt(double(dh)), torch::kDouble));
+    output_proj = register_module("output_proj", torch::nn::Linear(torch::nn::LinearOptions(dim, dim).bias(false)));
+}
+
+std::pair<torch::Tensor, torch::Tensor> InsoleCrossAttentionImpl::keys_values(const torch::Tensor& tokens) const {
+    // Per component: [B, 8, S, d] @ [8, d, dh] → [B, 8, S, dh]. Standard: all 8·S tokens for every head.
+    auto src = tokens;
+    if (kind == CrossAttentionKind::Standard)
+        src = tokens.reshape({tokens.size(0), 1, tokens.size(1) * tokens.size(2), tokens.size(3)});
+    return {torch::matmul(src, proj_k) + bias_k, torch::matmul(src, proj_v) + bias_v};
+}
+
+torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keys,
+                                                const torch::Tensor& values, torch::Tensor* weights) {
+    const int64_t B = x.size(0), N = x.size(1), H = kInsoleComponents, dh = dim / H;
+    // One GEMM for the 8 query projections: [d, 8·dh] with head-major columns.
+    auto wq = proj_q.permute({1, 0, 2}).reshape({dim, H * dh});
+    auto q = torch::matmul(x, wq).view({B, N, H, dh}).transpose(1, 2) + bias_q;  // [B, 8, N, dh]
+    auto logits = torch::matmul(q, keys.transpose(-2, -1)) * (1.0 / std::sqrt(double(dh)));
+    auto attn = torch::softmax(logits, -1);
+    if (weights) *weights = attn.detach();
+    auto heads = torch::matmul(attn, values);  // [B, 8, N, dh]
+    return output_proj(heads.transpose(1, 2).reshape({B, N, dim}));
+}
+
+ConditionLayerImpl::ConditionLayerImpl(int dim, CrossAttentionKind kind) {
+    cross_attn = register_module("cross_attn", InsoleCrossAttention(dim, kind));
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
+}
+
+InsoleConditioningImpl::InsoleConditioningImpl(const ModelConfig& cfg) : config(cfg) {
+    if (auto why = cfg.check(); !why.empty()) fail_input("model config: " + why);
+    normalizer_id = register_buffer("normalizer_id", normalizer_id_buffer());
+    temporal_pe = register_module("temporal_pe", PositionalEncoding(cfg.input_T, cfg.hidden_dim));
+    const int64_t d = cfg.hidden_dim;
+    for (const auto& comp : insole_components())
+        condition_emb.push_back(register_module(std::string("condition_emb_") + comp.name, mlp({comp.count, d, d, d})));
+    for (int i = 0; i < cfg.num_layers; ++i) decoder_layers->push_back(ConditionLayer(cfg.hidden_dim, cfg.cross_attention));
+    register_module("decoder_layers", decoder_layers);
+}
+
+InsoleCondition InsoleConditioningImpl::encode(const torch::Tensor& c, const torch::Tensor& c_mask) {
+    if (c.dim() != 3 || c.size(2) != kInsoleChannels)
+        fail_input("insole window must be [batch, frames, 50], got " + std::to_string(c.dim()) + "-d tensor");
+    const int64_t B = c.size(0), S = c.size(1);
+    auto pe = temporal_pe->rows(S);
+    std::vector<torch::Tensor> toks;
+    toks.reserve(kInsoleComponents);
+    const auto& comps = insole_components();
+    for (size_t i = 0; i < comps.size(); ++i) {
+        auto e = condition_emb[i]->forward(c.narrow(2, comps[i].offset, comps[i].count));  // [B, S, d]
+        bool keep = config.condition_inputs == ConditionInputs::All ||
+                    (config.condition_inputs == ConditionInputs::PressureOnly && comps[i].pressure) ||
+                    (config.condition_inputs == ConditionInputs::ImuOnly && comps[i].imu);
+        if (!keep) e = torch::zeros_like(e);
+        else if (c_mask.defined()) e = e * c_mask.to(e.dtype()).view({B, 1, 1});
+        toks.push_back(e + pe);
+    }
+    InsoleCondition out;
+    out.tokens = torch::stack(toks, 1);  // [B, 8, S, d]
+    for (auto& m : *decoder_layers) {
+        auto kv = m->as<ConditionLayerImpl>()->cross_attn->keys_values(out.tokens);
+        out.keys.push_back(kv.first);
+        out.values.push_back(kv.second);
+    }
+    return out;
+}
+
+torch::Tensor InsoleConditioningImpl::attend(int layer, const torch::Tensor& x, const InsoleCondition& cond,
+                                             torch::Tensor* weights) {
+    auto* l = decoder_layers[layer]->as<ConditionLayerImpl>();
+    return l->cross_attn->forward(l->norm(x), cond.keys[layer], cond.values[layer], weights);
+}
+
+}  // namespace s2m::model

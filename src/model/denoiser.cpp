@@ -1,0 +1,74 @@
+#include "step2motion/model/denoiser.hpp"
+
+#include "step2motion/core/error.hpp"
+
+namespace s2m::model {
+
+namespace F = torch::nn::functional;
+
+DenoiserLayerImpl::DenoiserLayerImpl(const ModelConfig& c) : dropout(c.dropout) {
+    const int64_t d = c.hidden_dim;
+    self_attn = register_module("self_attn", SelfAttention(c.hidden_dim, c.n_heads, c.dropout));
+    linear1 = register_module("linear1", torch::nn::Linear(d, c.d_ff));
+    linear2 = register_module("linear2", torch::nn::Linear(c.d_ff, d));
+    linear_tmp = register_module("linear_tmp", torch::nn::Linear(d, d));
+    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(1e-5)));
+    norm3 = register_module("norm3", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(1e-5)));
+}
+
+torch::Tensor DenoiserLayerImpl::forward(torch::Tensor x, const torch::Tensor& step, int index,
+                                         const CrossBranch& cross) {
+    auto drop = [&](const torch::Tensor& t) {
+        return F::dropout(t, F::DropoutFuncOptions().p(dropout).training(is_training()));
+    };
+    x = x + drop(self_attn(norm1(x)));
+    x = x + drop(linear_tmp(step)).unsqueeze(1);
+    if (cross) x = x + drop(cross(index, x));
+    x = x + drop(linear2(drop(gelu_exact(linear1(norm3(x))))));
+    return x;
+}
+
+PoseDenoiserImpl::PoseDenoiserImpl(const ModelConfig& c) : config(c) {
+    if (auto why = c.check(); !why.empty()) fail_input("model config: " + why);
+    const int64_t d = c.hidden_dim;
+    normalizer_id = register_buffer("normalizer_id", normalizer_id_buffer());
+    left_leg_emb = register_module("left_leg_emb", torch::nn::Linear(kLegValues, d));
+    right_leg_emb = register_module("right_leg_emb", torch::nn::Linear(kLegValues, d));
+    body_emb = register_module("body_emb", torch::nn::Linear(kBodyValues, d));
+    timestep_emb = register_module("timestep_emb", mlp({d, d, d}));
+    temporal_pe = register_module("temporal_pe", PositionalEncoding(c.prior_pe_rows(), c.hidden_dim));
+    for (int i = 0; i < c.num_layers; ++i) decoder_layers->push_back(DenoiserLayer(c));
+    register_module("decoder_layers", decoder_layers);
+    out_proj_left_leg = register_module("out_proj_left_leg", torch::nn::Linear(d, kLegValues));
+    out_proj_right_leg = register_module("out_proj_right_leg", torch::nn::Linear(d, kLegValues));
+    out_proj_body = register_module("out_proj_body", torch::nn::Linear(d, kBodyValues));
+}
+
+torch::Tensor PoseDenoiserImpl::step_embedding(const torch::Tensor& t) {
+    return timestep_emb->forward(temporal_pe->at(t));
+}
+
+torch::Tensor PoseDenoiserImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t, const CrossBranch& cross) {
+    if (x_t.dim() != 3 || x_t.size(2) != kPoseValues)
+        fail_input("pose window must be [batch, frames, 63], got " + std::to_string(x_t.dim()) + "-d tensor");
+    const int64_t S = x_t.size(1);
+    if (S > config.input_T)
+        fail_input("window of " + std::to_string(S) + " frames is longer than the model's " +
+                   std::to_string(config.input_T));
+    auto pe = temporal_pe->rows(S);
+    auto tokens = torch::cat({left_leg_emb(x_t.narrow(2, 0, kLegValues)) + pe,
+                              right_leg_emb(x_t.narrow(2, kLegValues, kLegValues)) + pe,
+                              body_emb(x_t.narrow(2, 2 * kLegValues, kBodyValues)) + pe},
+                             1);  // [B, 3S, d]: left-leg frames, right-leg frames, body frames
+    auto step = step_embedding(t);
+    int i = 0;
+    for (auto& m : *decoder_layers) {
+        tokens = m->as<DenoiserLayerImpl>()->forward(tokens, step, i, cross);
+        ++i;
+    }
+    return torch::cat({out_proj_left_leg(tokens.narrow(1, 0, S)), out_proj_right_leg(tokens.narrow(1, S, S)),
+                       out_proj_body(tokens.narrow(1, 2 * S, S))},
+                      2);
+}
+
+}  // namespace s2m::model

@@ -1,0 +1,72 @@
+#include "step2motion/model/diffusion.hpp"
+
+#include "step2motion/core/error.hpp"
+
+#include <cmath>
+
+namespace s2m::model {
+
+DiffusionSchedule::DiffusionSchedule(int steps, double beta_start, double beta_end) : T_(steps) {
+    if (steps < 1) fail_input("diffusion steps must be >= 1, got " + std::to_string(steps));
+    // float32 throughout, as the reference: at t = 1 the posterior coefficient divides by 1 − ᾱ₁ ≈ 1e-4,
+    // so float32 and float64 tables differ by ~2e-4 there and parity needs the same precision.
+    auto opts = torch::TensorOptions().dtype(torch::kFloat);
+    auto b = torch::cat({torch::zeros({1}, opts), torch::linspace(beta_start, beta_end, steps, opts)});
+    auto a = 1.0 - b;
+    auto cum = torch::cumprod(a, 0);
+    auto cum_prev = torch::cat({torch::ones({1}, opts), cum.narrow(0, 0, steps)});
+    // Index 0 divides by 1 − ᾱ₀ = 0 → NaN, as in the reference; it is never used.
+    auto c1 = b * torch::sqrt(cum_prev) / (1.0 - cum);
+    auto c2 = torch::sqrt(a) * (1.0 - cum_prev) / (1.0 - cum);
+    auto var = b * (1.0 - cum_prev) / (1.0 - cum);
+    auto f = [](const torch::Tensor& x) { return x.to(torch::kFloat); };
+    betas = f(b);
+    alphas = f(a);
+    cum_alphas = f(cum);
+    sqrt_cum_alphas = f(torch::sqrt(cum));
+    sqrt_one_minus_cum_alphas = f(torch::sqrt(1.0 - cum));
+    posterior_coeff_1 = f(c1);
+    posterior_coeff_2 = f(c2);
+    posterior_std = f(torch::sqrt(var));
+}
+
+torch::Tensor DiffusionSchedule::gather(const torch::Tensor& table, const torch::Tensor& t) {
+    return table.index_select(0, t.to(torch::kLong).flatten()).view({-1, 1, 1});
+}
+
+torch::Tensor DiffusionSchedule::q_sample(const torch::Tensor& x0, const torch::Tensor& t, const torch::Tensor& eps) const {
+    return gather(sqrt_cum_alphas, t).to(x0.dtype()) * x0 + gather(sqrt_one_minus_cum_alphas, t).to(x0.dtype()) * eps;
+}
+
+torch::Tensor DiffusionSchedule::posterior_sample(const torch::Tensor& x0_hat, const torch::Tensor& x_t,
+                                                  const torch::Tensor& t, const torch::Tensor& z) const {
+    auto dt = x_t.dtype();
+    return gather(posterior_coeff_1, t).to(dt) * x0_hat + gather(posterior_coeff_2, t).to(dt) * x_t +
+           gather(posterior_std, t).to(dt) * z;
+}
+
+torch::Tensor DiffusionSchedule::ddim_step(const torch::Tensor& x0_hat, const torch::Tensor& x_t, int64_t t,
+                                           int64_t t_prev) const {
+    const double sa = sqrt_cum_alphas[t].item<double>(), so = sqrt_one_minus_cum_alphas[t].item<double>();
+    const double sa_p = sqrt_cum_alphas[t_prev].item<double>(), so_p = sqrt_one_minus_cum_alphas[t_prev].item<double>();
+    auto eps_hat = (x_t - sa * x0_hat) / so;  // noise implied by the x̂₀ prediction
+    return sa_p * x0_hat + so_p * eps_hat;
+}
+
+std::vector<int64_t> DiffusionSchedule::strided_steps(int count) const {
+    if (count < 1) count = 1;
+    if (count > T_) count = T_;
+    std::vector<int64_t> out;
+    for (int i = 0; i < count; ++i) {
+        // Evenly spaced from T down to ≥ 1, always starting at T (pure noise level).
+        int64_t s = T_ - int64_t(std::llround(double(i) * double(T_) / double(count)));
+        if (out.empty() || s < out.back()) out.push_back(s < 1 ? 1 : s);
+    }
+    return out;
+}
+
+torch::Tensor pose_loss(const torch::Tensor& pred, const torch::Tensor& target) {
+    return torch::nn::functional::l1_loss(pred, target);
+}
+
+}  // namespace s2m::model

@@ -1,0 +1,98 @@
+#include "step2motion/model/layers.hpp"
+
+#include "step2motion/core/error.hpp"
+
+#include <cmath>
+
+namespace s2m::model {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor sinusoidal_table(int rows, int dim) {
+    // Same float32 operations as the reference so that the table matches to the last bits.
+    auto position = torch::arange(rows, torch::kFloat).unsqueeze(1);
+    auto div_term = torch::exp(torch::arange(0, dim, 2, torch::kFloat) * (-std::log(10000.0) / dim));
+    auto pe = torch::zeros({rows, dim});
+    pe.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 2)},
+                  torch::sin(position * div_term));
+    pe.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, torch::indexing::None, 2)},
+                  torch::cos(position * div_term));
+    return pe;
+}
+
+PositionalEncodingImpl::PositionalEncodingImpl(int rows, int dim) {
+    positional_encoding = register_buffer("positional_encoding", sinusoidal_table(rows, dim));
+}
+
+torch::Tensor PositionalEncodingImpl::rows(int64_t length) const {
+    if (length > positional_encoding.size(0))
+        fail_input("sequence of " + std::to_string(length) + " frames is longer than the model's window of " +
+                   std::to_string(positional_encoding.size(0)));
+    return positional_encoding.narrow(0, 0, length);
+}
+
+torch::Tensor PositionalEncodingImpl::at(const torch::Tensor& index) const {
+    return positional_encoding.index({index});
+}
+
+SelfAttentionImpl::SelfAttentionImpl(int dim_, int heads_, double dropout_)
+    : dim(dim_), heads(heads_), dropout(dropout_) {
+    in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * dim, dim}));
+    in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * dim}));
+    out_proj = register_module("out_proj", torch::nn::Linear(dim, dim));
+    torch::NoGradGuard ng;
+    torch::nn::init::xavier_uniform_(in_proj_weight);
+    out_proj->bias.zero_();
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
+    const auto B = x.size(0), N = x.size(1);
+    const int64_t dh = dim / heads;
+    // [B, N, 3d] → q, k, v each [B, h, N, dh]
+    auto qkv = F::linear(x, in_proj_weight, in_proj_bias).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4});
+    auto q = qkv[0] * (1.0 / std::sqrt(double(dh)));
+    auto attn = torch::softmax(torch::matmul(q, qkv[1].transpose(-2, -1)), -1);
+    if (is_training() && dropout > 0) attn = F::dropout(attn, F::DropoutFuncOptions().p(dropout).training(true));
+    auto out = torch::matmul(attn, qkv[2]).transpose(1, 2).reshape({B, N, dim});
+    return out_proj(out);
+}
+
+EncoderLayerImpl::EncoderLayerImpl(int dim, int heads, int d_ff, double dropout_) : dropout(dropout_) {
+    self_attn = register_module("self_attn", SelfAttention(dim, heads, dropout));
+    linear1 = register_module("linear1", torch::nn::Linear(dim, d_ff));
+    linear2 = register_module("linear2", torch::nn::Linear(d_ff, dim));
+    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
+    norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
+}
+
+torch::Tensor EncoderLayerImpl::forward(torch::Tensor x) {
+    auto drop = [&](const torch::Tensor& t) {
+        return F::dropout(t, F::DropoutFuncOptions().p(dropout).training(is_training()));
+    };
+    x = norm1(x + drop(self_attn(x)));
+    x = norm2(x + drop(linear2(drop(gelu_exact(linear1(x))))));
+    return x;
+}
+
+EncoderStackImpl::EncoderStackImpl(int n, int dim, int heads, int d_ff, double dropout) {
+    for (int i = 0; i < n; ++i) layers->push_back(EncoderLayer(dim, heads, d_ff, dropout));
+    register_module("layers", layers);
+}
+
+torch::Tensor EncoderStackImpl::forward(torch::Tensor x) {
+    for (auto& layer : *layers) x = layer->as<EncoderLayer>()->forward(x);
+    return x;
+}
+
+torch::nn::Sequential mlp(const std::vector<int64_t>& sizes) {
+    torch::nn::Sequential seq;
+    for (size_t i = 0; i + 1 < sizes.size(); ++i) {
+        if (i > 0) seq->push_back(torch::nn::GELU());
+        seq->push_back(torch::nn::Linear(sizes[i], sizes[i + 1]));
+    }
+    return seq;
+}
+
+torch::Tensor normalizer_id_buffer() { return torch::zeros({}, torch::kLong); }
+
+}  // namespace s2m::model
