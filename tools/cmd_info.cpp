@@ -9,6 +9,8 @@
 #include "command.hpp"
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/system.hpp"
+#include "step2motion/io/dataset.hpp"
+#include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/motion.hpp"
 #include "step2motion/model/threads.hpp"
 
@@ -64,6 +66,48 @@ nlohmann::json bvh_info(const std::string& path, const std::string& scale_opt) {
     return j;
 }
 
+nlohmann::json moticon_info(const std::string& path) {
+    const s2m::io::MoticonRecording rec = s2m::io::read_moticon(path);
+    nlohmann::json j;
+    j["file"] = path;
+    j["format"] = "moticon";
+    j["header_style"] = rec.header_style;
+    j["rate_hz"] = rec.rate_hz;
+    j["frames"] = rec.frames();
+    j["duration_s"] = rec.frames() > 0 ? rec.frames() / rec.rate_hz : 0.0;
+    j["insole_size"] = rec.insole_size;
+    j["missing_fraction"] = {{"left", rec.feet[0].missing_fraction()}, {"right", rec.feet[1].missing_fraction()}};
+    nlohmann::json extra = nlohmann::json::array();
+    for (const auto& c : rec.extra) extra.push_back(c.name);
+    j["extra_columns"] = extra;
+    for (const char* key : {"Start time", "Tag", "Name"}) {
+        auto it = rec.header.find(key);
+        if (it != rec.header.end() && !it->second.empty()) j["header"][key] = it->second;
+    }
+    return j;
+}
+
+nlohmann::json dataset_info(const std::string& path) {
+    const s2m::io::DatasetSummary s = s2m::io::read_dataset_summary(path);
+    nlohmann::json j;
+    j["file"] = path;
+    j["format"] = "step2motion-dataset";
+    j["format_version"] = s.format_version;
+    j["rate_hz"] = s.rate_hz;
+    j["clips"] = s.clips;
+    j["frames"] = s.frames;
+    j["duration_s"] = s.rate_hz > 0 ? s.frames / s.rate_hz : 0.0;
+    nlohmann::json splits;
+    for (const auto& [split, n] : s.clips_per_split)
+        splits[split] = {{"clips", n}, {"frames", s.frames_per_split.at(split)}};
+    j["splits"] = splits;
+    j["subjects"] = s.subjects;
+    j["activities"] = s.activities;
+    j["normalization"] = s.has_stats;
+    for (const auto& [k, v] : s.attributes) j["attributes"][k] = v;
+    return j;
+}
+
 void print_human(const nlohmann::json& j) {
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (it->is_object()) {
@@ -88,7 +132,9 @@ nlohmann::json s2m::cli::file_info(const std::string& path, const std::string& s
     std::string ext = fs::path(path).extension().string();
     for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (ext == ".bvh") return bvh_info(path, scale);
-    s2m::fail_input(path, 0, "unknown file type '" + ext + "', expected .bvh");
+    if (ext == ".txt") return moticon_info(path);
+    if (ext == ".h5" || ext == ".hdf5") return dataset_info(path);
+    s2m::fail_input(path, 0, "unknown file type '" + ext + "', expected .bvh, .txt (Moticon) or .h5 (dataset)");
 }
 
 static std::function<int()> setup_info(CLI::App& app) {

@@ -1,0 +1,345 @@
+// The only file that talks to HDF5 (C++ API). Layout: src/io/README-dataset.md.
+#include <H5Cpp.h>
+
+#include <algorithm>
+#include <set>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/files.hpp"
+#include "step2motion/io/dataset.hpp"
+#include "step2motion/io/moticon.hpp"
+
+namespace s2m::io {
+
+namespace {
+
+const char* const kFormatName = "step2motion-dataset";
+const char* const kPoseLayout =
+    "66 = root displacement from the previous frame (x, y, z; world, metres) + 21 non-root joints "
+    "(joints 1..21 of /skeleton/joint_names, x y z each) relative to the root, world-oriented, metres";
+const char* const kInsoleLayout =
+    "50 = left 25 then right 25: pressure 1..16 [N/cm2], acceleration x y z [g, world frame, 1 g removed from "
+    "world up], angular rate x y z [deg/s, insole frame], total force [N], centre of pressure x y [normalised]";
+
+// Clip group names: HDF5 reserves '/', so "S1/walk_1" becomes "S1__walk_1" (the name attribute keeps it).
+std::string group_name(const std::string& name, size_t index) {
+    std::string g;
+    for (char c : name) g += c == '/' ? std::string("__") : std::string(1, c);
+    if (g.empty() || g == "." ) g = "clip";
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "%05zu_", index);
+    return prefix + g;
+}
+
+void attr_str(H5::H5Object& o, const char* name, const std::string& value) {
+    H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
+    t.setCset(H5T_CSET_UTF8);
+    H5::Attribute a = o.createAttribute(name, t, H5::DataSpace(H5S_SCALAR));
+    const char* p = value.c_str();
+    a.write(t, &p);
+}
+void attr_double(H5::H5Object& o, const char* name, double v) {
+    o.createAttribute(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_DOUBLE, &v);
+}
+void attr_long(H5::H5Object& o, const char* name, long v) {
+    o.createAttribute(name, H5::PredType::NATIVE_LONG, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_LONG, &v);
+}
+
+std::string get_str(const H5::H5Object& o, const char* name) {
+    if (!o.attrExists(name)) return "";
+    H5::Attribute a = o.openAttribute(name);
+    H5::StrType t = a.getStrType();
+    std::string s;
+    a.read(t, s);
+    return s;
+}
+double get_double(const H5::H5Object& o, const char* name, double fallback = 0) {
+    if (!o.attrExists(name)) return fallback;
+    double v = fallback;
+    o.openAttribute(name).read(H5::PredType::NATIVE_DOUBLE, &v);
+    return v;
+}
+long get_long(const H5::H5Object& o, const char* name, long fallback = 0) {
+    if (!o.attrExists(name)) return fallback;
+    long v = fallback;
+    o.openAttribute(name).read(H5::PredType::NATIVE_LONG, &v);
+    return v;
+}
+
+// Chunked, shuffled and deflated 2-D array.
+template <typename T>
+H5::DataSet write_matrix(H5::Group& g, const char* name, const H5::PredType& type, const T* data, hsize_t rows,
+                         hsize_t cols, bool compress = true) {
+    const hsize_t dims[2] = {rows, cols};
+    H5::DataSpace space(cols ? 2 : 1, dims);
+    H5::DSetCreatPropList plist;
+    if (compress && rows > 0) {
+        const hsize_t chunk[2] = {std::min<hsize_t>(rows, 1024), cols};
+        plist.setChunk(2, chunk);
+        plist.setShuffle();
+        plist.setDeflate(4);
+    }
+    H5::DataSet ds = g.createDataSet(name, type, space, plist);
+    if (rows > 0) ds.write(data, type);
+    return ds;
+}
+
+template <typename T>
+std::vector<T> read_array(const H5::Group& g, const char* name, const H5::PredType& type, std::vector<hsize_t>& dims,
+                          const std::string& file, const std::string& where) {
+    if (!g.nameExists(name)) fail_input(file, 0, where + ": missing dataset '" + name + "'");
+    H5::DataSet ds = g.openDataSet(name);
+    H5::DataSpace sp = ds.getSpace();
+    const int rank = sp.getSimpleExtentNdims();
+    dims.assign(static_cast<size_t>(rank), 0);
+    sp.getSimpleExtentDims(dims.data());
+    hsize_t total = 1;
+    for (hsize_t d : dims) total *= d;
+    std::vector<T> out(total);
+    if (total) ds.read(out.data(), type);
+    return out;
+}
+
+void write_strings(H5::Group& g, const char* name, const std::vector<std::string>& v) {
+    H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
+    t.setCset(H5T_CSET_UTF8);
+    const hsize_t n = v.size();
+    H5::DataSet ds = g.createDataSet(name, t, H5::DataSpace(1, &n));
+    std::vector<const char*> p;
+    for (const auto& s : v) p.push_back(s.c_str());
+    if (n) ds.write(p.data(), t);
+}
+
+std::vector<std::string> read_strings(const H5::Group& g, const char* name, const std::string& file) {
+    if (!g.nameExists(name)) fail_input(file, 0, std::string("missing dataset '") + name + "'");
+    H5::DataSet ds = g.openDataSet(name);
+    hsize_t n = 0;
+    ds.getSpace().getSimpleExtentDims(&n);
+    H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
+    std::vector<char*> p(n, nullptr);
+    if (n) ds.read(p.data(), t);
+    std::vector<std::string> out;
+    for (char* s : p) out.emplace_back(s ? s : "");
+    if (n) H5::DataSet::vlenReclaim(p.data(), t, ds.getSpace());
+    return out;
+}
+
+void check_format(const H5::H5File& f, const std::string& path) {
+    if (get_str(f, "format") != kFormatName)
+        fail_input(path, 0, "not a step2motion dataset (no format=\"step2motion-dataset\" attribute)");
+    const long v = get_long(f, "format_version");
+    if (v < 1 || v > kDatasetFormatVersion)
+        fail_input(path, 0, "dataset format version " + std::to_string(v) + " is not supported (this build reads up to " +
+                                std::to_string(kDatasetFormatVersion) + ")");
+}
+
+std::vector<std::string> clip_groups(const H5::Group& clips) {
+    std::vector<std::string> names;
+    for (hsize_t i = 0; i < clips.getNumObjs(); ++i) names.push_back(clips.getObjnameByIdx(i));
+    std::sort(names.begin(), names.end());  // the index prefix keeps the original order
+    return names;
+}
+
+H5::H5File open_dataset_file(const std::string& path) {
+    if (!H5::H5File::isHdf5(path.c_str())) fail_input(path, 0, "not an HDF5 file");
+    return H5::H5File(path, H5F_ACC_RDONLY);
+}
+
+}  // namespace
+
+void write_dataset(const std::string& path, const Dataset& d) {
+    H5::Exception::dontPrint();
+    if (d.joint_names.size() != kDatasetJoints || d.joint_parents.size() != kDatasetJoints)
+        fail_input(path, 0, "write_dataset: expected 22 joint names and parents");
+    AtomicPath out(path);
+    try {
+        H5::H5File f(out.temp_path(), H5F_ACC_TRUNC);
+        attr_str(f, "format", kFormatName);
+        attr_long(f, "format_version", kDatasetFormatVersion);
+        attr_double(f, "rate_hz", d.rate_hz);
+        attr_str(f, "pose_layout", kPoseLayout);
+        attr_str(f, "insole_layout", kInsoleLayout);
+        attr_str(f, "pose_units", "m");
+        attr_long(f, "pose_values", kPoseValues);
+        attr_long(f, "insole_channels", kInsoleChannels);
+        for (const auto& [k, v] : d.attributes) attr_str(f, ("meta_" + k).c_str(), v);
+
+        H5::Group sk = f.createGroup("skeleton");
+        write_strings(sk, "joint_names", d.joint_names);
+        std::vector<int> parents(d.joint_parents.begin(), d.joint_parents.end());
+        const hsize_t nj = parents.size();
+        sk.createDataSet("joint_parents", H5::PredType::NATIVE_INT, H5::DataSpace(1, &nj)).write(parents.data(), H5::PredType::NATIVE_INT);
+
+        if (!d.stats.empty()) {
+            H5::Group ng = f.createGroup("normalization");
+            attr_str(ng, "split", "train");
+            attr_long(ng, "frames", d.stats.frames);
+            attr_str(ng, "rule", "z-score per channel; std < 1e-6 stored as 1");
+            auto vec = [&](const char* name, const Eigen::VectorXf& v) {
+                write_matrix(ng, name, H5::PredType::NATIVE_FLOAT, v.data(), static_cast<hsize_t>(v.size()), 0, false);
+            };
+            vec("pose_mean", d.stats.pose_mean);
+            vec("pose_std", d.stats.pose_std);
+            vec("insole_mean", d.stats.insole_mean);
+            vec("insole_std", d.stats.insole_std);
+        }
+
+        H5::Group cg = f.createGroup("clips");
+        std::set<std::string> seen;
+        for (size_t i = 0; i < d.clips.size(); ++i) {
+            const DatasetClip& c = d.clips[i];
+            const hsize_t n = static_cast<hsize_t>(c.frames());
+            if (c.poses.cols() != kPoseValues || c.insoles.cols() != kInsoleChannels || c.insoles.rows() != c.poses.rows() ||
+                c.insole_valid.rows() != c.poses.rows())
+                fail_input(path, 0, "write_dataset: clip '" + c.name + "' has inconsistent array shapes");
+            if (!seen.insert(c.name).second) fail_input(path, 0, "write_dataset: clip name '" + c.name + "' used twice");
+            H5::Group g = cg.createGroup(group_name(c.name, i));
+            attr_str(g, "name", c.name);
+            attr_long(g, "index", static_cast<long>(i));
+            attr_str(g, "subject", c.subject);
+            attr_str(g, "activity", c.activity);
+            attr_str(g, "split", c.split);
+            attr_str(g, "source_insoles", c.source_insoles);
+            attr_str(g, "source_sync", c.source_sync);
+            attr_str(g, "source_mocap", c.source_mocap);
+            attr_str(g, "joint_map", c.joint_map);
+            attr_str(g, "imu_frame", c.imu_frame);
+            attr_double(g, "rate_hz", c.rate_hz);
+            attr_double(g, "source_insole_rate_hz", c.source_insole_rate_hz);
+            attr_double(g, "source_mocap_rate_hz", c.source_mocap_rate_hz);
+            attr_double(g, "weight_kg", c.weight_kg);
+            attr_long(g, "insole_size", c.insole_size);
+            attr_long(g, "frames", static_cast<long>(n));
+            H5::DataSet p = write_matrix(g, "poses", H5::PredType::NATIVE_FLOAT, c.poses.data(), n, kPoseValues);
+            attr_str(p, "units", "m");
+            H5::DataSet s = write_matrix(g, "insoles", H5::PredType::NATIVE_FLOAT, c.insoles.data(), n, kInsoleChannels);
+            attr_str(s, "units", "N/cm2 x16, g x3, deg/s x3, N, normalised x2; per foot, left then right");
+            H5::DataSet v = write_matrix(g, "insole_valid", H5::PredType::NATIVE_UINT8, c.insole_valid.data(), n, 2);
+            attr_str(v, "meaning", "1 = both source samples around this frame were recorded (not gap-filled); columns left, right");
+            H5::DataSet o = write_matrix(g, "offsets_m", H5::PredType::NATIVE_DOUBLE, c.offsets_m.data(), kDatasetJoints, 3, false);
+            attr_str(o, "meaning", "rest-pose offset of each joint from its parent, parent frame, metres");
+            write_matrix(g, "root_start_m", H5::PredType::NATIVE_DOUBLE, c.root_start_m.data(), 3, 0, false);
+        }
+        f.close();
+    } catch (const H5::Exception& e) {
+        fail_input(path, 0, "HDF5 write failed: " + e.getDetailMsg());
+    }
+    out.commit();
+}
+
+Dataset read_dataset(const std::string& path) {
+    H5::Exception::dontPrint();
+    Dataset d;
+    try {
+        H5::H5File f = open_dataset_file(path);
+        check_format(f, path);
+        d.rate_hz = get_double(f, "rate_hz");
+        for (unsigned i = 0; i < static_cast<unsigned>(f.getNumAttrs()); ++i) {
+            H5::Attribute a = f.openAttribute(i);
+            const std::string name = a.getName();
+            if (name.rfind("meta_", 0) == 0) d.attributes[name.substr(5)] = get_str(f, name.c_str());
+        }
+        if (!f.nameExists("skeleton")) fail_input(path, 0, "missing group /skeleton");
+        H5::Group sk = f.openGroup("skeleton");
+        d.joint_names = read_strings(sk, "joint_names", path);
+        std::vector<hsize_t> dims;
+        const auto parents = read_array<int>(sk, "joint_parents", H5::PredType::NATIVE_INT, dims, path, "/skeleton");
+        d.joint_parents.assign(parents.begin(), parents.end());
+        if (d.joint_names.size() != kDatasetJoints || d.joint_parents.size() != kDatasetJoints)
+            fail_input(path, 0, "/skeleton: expected 22 joints");
+        if (f.nameExists("normalization")) {
+            H5::Group ng = f.openGroup("normalization");
+            d.stats.frames = get_long(ng, "frames");
+            auto vec = [&](const char* name, Eigen::VectorXf& v, long expect) {
+                const auto a = read_array<float>(ng, name, H5::PredType::NATIVE_FLOAT, dims, path, "/normalization");
+                if (static_cast<long>(a.size()) != expect) fail_input(path, 0, std::string("/normalization/") + name + ": wrong length");
+                v = Eigen::Map<const Eigen::VectorXf>(a.data(), expect);
+            };
+            vec("pose_mean", d.stats.pose_mean, kPoseValues);
+            vec("pose_std", d.stats.pose_std, kPoseValues);
+            vec("insole_mean", d.stats.insole_mean, kInsoleChannels);
+            vec("insole_std", d.stats.insole_std, kInsoleChannels);
+        }
+        if (!f.nameExists("clips")) fail_input(path, 0, "missing group /clips");
+        H5::Group cg = f.openGroup("clips");
+        for (const std::string& gname : clip_groups(cg)) {
+            H5::Group g = cg.openGroup(gname);
+            const std::string where = "/clips/" + gname;
+            DatasetClip c;
+            c.name = get_str(g, "name");
+            c.subject = get_str(g, "subject");
+            c.activity = get_str(g, "activity");
+            c.split = get_str(g, "split");
+            c.source_insoles = get_str(g, "source_insoles");
+            c.source_sync = get_str(g, "source_sync");
+            c.source_mocap = get_str(g, "source_mocap");
+            c.joint_map = get_str(g, "joint_map");
+            c.imu_frame = get_str(g, "imu_frame");
+            c.rate_hz = get_double(g, "rate_hz");
+            c.source_insole_rate_hz = get_double(g, "source_insole_rate_hz");
+            c.source_mocap_rate_hz = get_double(g, "source_mocap_rate_hz");
+            c.weight_kg = get_double(g, "weight_kg");
+            c.insole_size = static_cast<int>(get_long(g, "insole_size"));
+            const auto poses = read_array<float>(g, "poses", H5::PredType::NATIVE_FLOAT, dims, path, where);
+            const long n = dims.empty() ? 0 : static_cast<long>(dims[0]);
+            if (dims.size() != 2 || dims[1] != kPoseValues) fail_input(path, 0, where + "/poses: expected N x 66");
+            c.poses = Eigen::Map<const RowMatrixXf>(poses.data(), n, kPoseValues);
+            const auto ins = read_array<float>(g, "insoles", H5::PredType::NATIVE_FLOAT, dims, path, where);
+            if (dims.size() != 2 || static_cast<long>(dims[0]) != n || dims[1] != kInsoleChannels)
+                fail_input(path, 0, where + "/insoles: expected " + std::to_string(n) + " x 50");
+            c.insoles = Eigen::Map<const RowMatrixXf>(ins.data(), n, kInsoleChannels);
+            const auto valid = read_array<unsigned char>(g, "insole_valid", H5::PredType::NATIVE_UINT8, dims, path, where);
+            if (dims.size() != 2 || static_cast<long>(dims[0]) != n || dims[1] != 2)
+                fail_input(path, 0, where + "/insole_valid: expected " + std::to_string(n) + " x 2");
+            c.insole_valid = Eigen::Map<const Eigen::Matrix<unsigned char, Eigen::Dynamic, 2, Eigen::RowMajor>>(valid.data(), n, 2);
+            const auto off = read_array<double>(g, "offsets_m", H5::PredType::NATIVE_DOUBLE, dims, path, where);
+            if (off.size() != kDatasetJoints * 3) fail_input(path, 0, where + "/offsets_m: expected 22 x 3");
+            c.offsets_m = Eigen::Map<const Eigen::Matrix<double, kDatasetJoints, 3, Eigen::RowMajor>>(off.data());
+            const auto rs = read_array<double>(g, "root_start_m", H5::PredType::NATIVE_DOUBLE, dims, path, where);
+            if (rs.size() != 3) fail_input(path, 0, where + "/root_start_m: expected 3 values");
+            c.root_start_m = Eigen::Vector3d(rs[0], rs[1], rs[2]);
+            d.clips.push_back(std::move(c));
+        }
+    } catch (const H5::Exception& e) {
+        fail_input(path, 0, "HDF5 read failed: " + e.getDetailMsg());
+    }
+    return d;
+}
+
+DatasetSummary read_dataset_summary(const std::string& path) {
+    H5::Exception::dontPrint();
+    DatasetSummary s;
+    try {
+        H5::H5File f = open_dataset_file(path);
+        check_format(f, path);
+        s.format_version = static_cast<int>(get_long(f, "format_version"));
+        s.rate_hz = get_double(f, "rate_hz");
+        for (unsigned i = 0; i < static_cast<unsigned>(f.getNumAttrs()); ++i) {
+            const std::string name = f.openAttribute(i).getName();
+            if (name.rfind("meta_", 0) == 0) s.attributes[name.substr(5)] = get_str(f, name.c_str());
+        }
+        s.has_stats = f.nameExists("normalization");
+        std::set<std::string> subjects, activities;
+        if (f.nameExists("clips")) {
+            H5::Group cg = f.openGroup("clips");
+            for (const std::string& gname : clip_groups(cg)) {
+                H5::Group g = cg.openGroup(gname);
+                const long n = get_long(g, "frames");
+                const std::string split = get_str(g, "split");
+                ++s.clips;
+                s.frames += n;
+                ++s.clips_per_split[split];
+                s.frames_per_split[split] += n;
+                subjects.insert(get_str(g, "subject"));
+                activities.insert(get_str(g, "activity"));
+            }
+        }
+        s.subjects.assign(subjects.begin(), subjects.end());
+        s.activities.assign(activities.begin(), activities.end());
+    } catch (const H5::Exception& e) {
+        fail_input(path, 0, "HDF5 read failed: " + e.getDetailMsg());
+    }
+    return s;
+}
+
+}  // namespace s2m::io

@@ -1,0 +1,111 @@
+// s2m preprocess: recordings (UnderPressure folder or JSON manifest) -> one HDF5 dataset file.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iostream>
+#include <numeric>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "command.hpp"
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/files.hpp"
+#include "step2motion/core/progress.hpp"
+#include "step2motion/imu/clip.hpp"
+#include "step2motion/io/dataset.hpp"
+#include "step2motion/io/recordings.hpp"
+#include "step2motion/kinematics/canonical.hpp"
+
+namespace {
+
+struct PreprocessOptions {
+    std::string input, out, test_subjects, imu_frame = "mocap", scale = "auto";
+    double hz = 30, val_fraction = 0.1;
+    unsigned seed = 0;
+};
+
+std::set<std::string> split_list(const std::string& s) {
+    std::set<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) out.insert(item);
+    return out;
+}
+
+}  // namespace
+
+static std::function<int()> setup_preprocess(CLI::App& app) {
+    auto opt = std::make_shared<PreprocessOptions>();
+    app.add_option("--input", opt->input, "UnderPressure-layout folder or JSON manifest")->required();
+    app.add_option("--out", opt->out, "output dataset (.h5)")->required();
+    app.add_option("--hz", opt->hz, "target frame rate")->check(CLI::PositiveNumber);
+    app.add_option("--test-subjects", opt->test_subjects, "comma-separated subjects forming the test split, e.g. S4");
+    app.add_option("--val-fraction", opt->val_fraction, "share of the remaining clips held out for validation")
+        ->check(CLI::Range(0.0, 0.9));
+    app.add_option("--seed", opt->seed, "seed of the validation draw");
+    app.add_option("--imu-frame", opt->imu_frame,
+                   "world frame of the accelerations: mocap (foot orientation from mocap) or filter (insole IMU alone)")
+        ->check(CLI::IsMember({"mocap", "filter"}));
+    app.add_option("--scale", opt->scale, "BVH units: auto or metres per unit");
+    return [opt]() {
+        const auto sources = s2m::io::find_recordings(opt->input);
+        const auto test_subjects = split_list(opt->test_subjects);
+        std::set<std::string> known_subjects;
+        for (const auto& s : sources) known_subjects.insert(s.subject);
+        for (const auto& t : test_subjects)
+            if (!known_subjects.count(t)) spdlog::warn("--test-subjects: no recordings of subject '{}'", t);
+
+        s2m::imu::ClipOptions co;
+        co.target_hz = opt->hz;
+        co.imu_frame = opt->imu_frame == "filter" ? s2m::imu::ImuFrameMode::Filter : s2m::imu::ImuFrameMode::Mocap;
+        co.bvh_scale = opt->scale;
+
+        s2m::io::Dataset d;
+        d.rate_hz = opt->hz;
+        for (int j = 0; j < s2m::kin::kNumJoints; ++j) {
+            d.joint_names.push_back(s2m::kin::kJointNames[static_cast<size_t>(j)]);
+            d.joint_parents.push_back(s2m::kin::kJointParents[static_cast<size_t>(j)]);
+        }
+        s2m::Progress progress("preprocess", static_cast<std::int64_t>(sources.size()), "clips");
+        for (const auto& src : sources) {
+            if (s2m::interrupted()) s2m::fail_input("preprocess: interrupted; no output written");
+            d.clips.push_back(s2m::imu::build_clip(src, co));
+            d.clips.back().split = test_subjects.count(src.subject) ? "test" : "train";
+            progress.advance(1, src.name);
+        }
+        progress.finish();
+
+        // Validation: a seeded draw of whole clips among the non-test ones.
+        std::vector<size_t> pool;
+        for (size_t i = 0; i < d.clips.size(); ++i)
+            if (d.clips[i].split == "train") pool.push_back(i);
+        std::mt19937 rng(opt->seed);
+        std::shuffle(pool.begin(), pool.end(), rng);
+        const size_t n_val = static_cast<size_t>(std::lround(opt->val_fraction * static_cast<double>(pool.size())));
+        if (pool.size() - n_val < 1)
+            s2m::fail_input(opt->input, 0, "no clip left for training (all subjects in --test-subjects or --val-fraction too large)");
+        for (size_t k = 0; k < n_val; ++k) d.clips[pool[k]].split = "val";
+
+        d.stats = s2m::io::compute_norm_stats(d.clips, "train");
+        d.attributes["created_by"] = std::string("s2m preprocess ") + S2M_VERSION;
+        d.attributes["input"] = opt->input;
+        d.attributes["test_subjects"] = opt->test_subjects;
+        d.attributes["val_fraction"] = std::to_string(opt->val_fraction);
+        d.attributes["seed"] = std::to_string(opt->seed);
+        d.attributes["imu_frame"] = opt->imu_frame;
+        s2m::io::write_dataset(opt->out, d);
+
+        std::map<std::string, std::pair<long, long>> per_split;
+        for (const auto& c : d.clips) {
+            per_split[c.split].first += 1;
+            per_split[c.split].second += c.frames();
+        }
+        for (const auto& [split, cf] : per_split)
+            spdlog::info("{}: {} clips, {} frames ({:.1f} min)", split, cf.first, cf.second, cf.second / opt->hz / 60.0);
+        spdlog::info("wrote {}", opt->out);
+        return 0;
+    };
+}
+S2M_COMMAND("preprocess", "build an HDF5 dataset from insole recordings, sync files and mocap", setup_preprocess);
