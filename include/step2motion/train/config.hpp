@@ -1,0 +1,47 @@
+#pragma once
+// Training configuration: the reference's keys (reference §7) plus model_type, root_layers and the
+// conditioning ablation. Plain struct, no torch.
+#include <string>
+
+#include "step2motion/model/config.hpp"
+
+namespace s2m::train {
+
+enum class ModelType { Step2Motion, Mlp, Transformer, DiffusionStdXattn };
+std::string to_string(ModelType t);
+
+struct TrainConfig {
+    int seed = 0;
+    int epochs_pose = 500;
+    int epochs_trans = 200;
+    int batch_size = 256;
+    double lr = 1e-3;
+    double clip_grad_value = 100.0;  // gradient-norm clip, per network
+    int input_T = 100;               // window length, frames
+    int input_stride = 1;            // window stride over each clip, frames
+    int hidden_dim = 256;
+    int num_layers = 2;
+    int diffusion_T = 200;
+    int diffusion_val_T = 10;        // steps of the cheap validation sampler
+    std::string prediction_mode = "x0";
+    double p_uncond = 0.2;
+    int transformer_n_heads = 4;
+    int transformer_d_ff = 512;
+    double transformer_dropout = 0.1;
+    ModelType model_type = ModelType::Step2Motion;
+    int root_layers = 1;
+    model::ConditionInputs condition_inputs = model::ConditionInputs::All;
+    // Optional caps for quick runs: windows drawn per epoch (0 = all), validation clips (0 = all).
+    int max_windows_per_epoch = 0;
+    int max_val_windows = 0;
+
+    model::ModelConfig model_config() const;
+};
+
+// Parses a JSON object; an unknown key or a value of the wrong type or range is an InputError
+// naming the file and the key.
+TrainConfig parse_train_config(const std::string& json_text, const std::string& source);
+TrainConfig read_train_config(const std::string& path);
+std::string train_config_to_json(const TrainConfig& c);
+
+}  // namespace s2m::train

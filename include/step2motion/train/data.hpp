@@ -1,0 +1,47 @@
+#pragma once
+// Training data in memory: clips of raw (not normalised) 66-value poses and 50 insole channels at
+// the model rate, split into train / validation, with the training split's statistics.
+#include <Eigen/Core>
+
+#include <string>
+#include <vector>
+
+#include "step2motion/io/dataset.hpp"
+
+namespace s2m::train {
+
+struct Clip {
+    std::string name, subject, activity;
+    int frames = 0;
+    std::vector<float> poses;    // frames x 66: root displacement (m), 21 root-relative joints (m)
+    std::vector<float> insoles;  // frames x 50 (reference §2 layout, world-frame accelerations)
+};
+
+struct Normalization {
+    std::vector<float> pose_mean, pose_std;      // 66
+    std::vector<float> insole_mean, insole_std;  // 50
+};
+
+// Per-channel mean and std over every frame of `clips` (std < 1e-6 -> 1, reference §2).
+Normalization compute_normalization(const std::vector<Clip>& clips);
+
+struct TrainingSet {
+    std::vector<Clip> train, val;
+    Normalization stats;  // of the training split
+    double rate_hz = 30;
+    // Mean rest offsets (metres, 22 x 3, canonical joints) of the training clips' skeletons.
+    std::vector<Eigen::Vector3d> mean_offsets_m;
+};
+
+Clip clip_from_dataset(const io::DatasetClip& clip);
+// The dataset's train and val clips (test clips stay out), with its statistics (recomputed when the
+// file has none).
+TrainingSet training_set_from_dataset(const io::Dataset& dataset);
+
+// (clip, first frame) of every window of `length` frames at `stride` that fits inside one clip.
+struct WindowRef {
+    int clip = 0, start = 0;
+};
+std::vector<WindowRef> plan_windows(const std::vector<Clip>& clips, int length, int stride);
+
+}  // namespace s2m::train

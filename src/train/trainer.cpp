@@ -1,0 +1,483 @@
+#include "step2motion/train/trainer.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/files.hpp"
+#include "step2motion/core/progress.hpp"
+#include "step2motion/model/diffusion.hpp"
+#include "step2motion/model/layers.hpp"
+#include "step2motion/model/sampler.hpp"
+#include "step2motion/train/model_bundle.hpp"
+
+namespace s2m::train {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+void check_trainable(const TrainConfig& config, const TrainingSet& data, const std::string& source) {
+    if (data.train.empty()) fail_input(source, 0, "no training clips");
+    int longest = 0;
+    for (const auto& c : data.train) longest = std::max(longest, c.frames);
+    if (config.input_T > longest)
+        fail_input(source, 0, "input_T " + std::to_string(config.input_T) + " is longer than every training clip (longest: " +
+                                  std::to_string(longest) + " frames)");
+    if (plan_windows(data.train, config.input_T, config.input_stride).empty())
+        fail_input(source, 0, "no training windows of " + std::to_string(config.input_T) + " frames");
+    if (data.stats.pose_mean.size() != 66 || data.stats.insole_mean.size() != 50)
+        fail_input(source, 0, "normalisation statistics missing or of the wrong size");
+}
+
+namespace {
+
+// Everything that must survive an interruption besides the weights.
+struct RunState {
+    std::string phase = "pose";  // pose, root, done
+    int epoch = 0;               // current epoch within the phase (0-based)
+    int batch = 0;               // next batch within the epoch
+    double best_pose = INFINITY, best_root = INFINITY;
+    torch::Tensor perm;          // window order of the current epoch (undefined: draw a new one)
+};
+
+class Trainer {
+public:
+    Trainer(const TrainConfig& config, const TrainingSet& data, const TrainOptions& options)
+        : config_(config), data_(data), options_(options), schedule_(config.diffusion_T) {
+        if (options.device == "cuda") {
+            if (!torch::cuda::is_available())
+                fail_input("--device cuda: this build of LibTorch has no CUDA support or no GPU is visible");
+            device_ = torch::Device(torch::kCUDA);
+        } else if (options.device != "cpu") {
+            fail_input("--device " + options.device + ": expected cpu or cuda");
+        }
+        if (options.bf16 && device_.is_cuda()) fail_input("--precision bf16 is the CPU autocast; on CUDA use fp32");
+        train_windows_ = plan_windows(data.train, config.input_T, config.input_stride);
+        val_windows_ = plan_windows(data.val, config.input_T, std::max(1, config.input_T / 2));
+        if (config.max_val_windows > 0 && static_cast<int>(val_windows_.size()) > config.max_val_windows) {
+            // Evenly spread subset, fixed for the whole run.
+            std::vector<WindowRef> subset;
+            const double step = double(val_windows_.size()) / config.max_val_windows;
+            for (int i = 0; i < config.max_val_windows; ++i) subset.push_back(val_windows_[static_cast<size_t>(i * step)]);
+            val_windows_ = subset;
+        }
+        pose_mean_ = to_tensor(data.stats.pose_mean).to(device_);
+        pose_std_ = to_tensor(data.stats.pose_std).to(device_);
+        insole_mean_ = to_tensor(data.stats.insole_mean).to(device_);
+        insole_std_ = to_tensor(data.stats.insole_std).to(device_);
+    }
+
+    TrainSummary run();
+
+private:
+    // Raw windows → tensors [B, W, 66] and [B, W, 50] on the device.
+    void gather(const std::vector<WindowRef>& clips_windows, const std::vector<Clip>& clips, const int64_t* idx, int n,
+                torch::Tensor& poses, torch::Tensor& insoles) const;
+    void random_yaw(torch::Tensor& poses, torch::Tensor& insoles) const;
+    torch::Tensor pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n);
+    torch::Tensor root_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n);
+    double validate_pose();
+    double validate_root(double* mrpe_m);
+    void save_state(const RunState& s);
+    bool load_state(RunState& s);
+    void log_epoch(const nlohmann::json& j);
+    std::vector<torch::Tensor> pose_parameters();
+    bool stop_requested() const { return interrupted() || (options_.should_stop && options_.should_stop()); }
+
+    const TrainConfig& config_;
+    const TrainingSet& data_;
+    const TrainOptions& options_;
+    torch::Device device_{torch::kCPU};
+    model::DiffusionSchedule schedule_;
+    ModelBundle bundle_;
+    std::unique_ptr<torch::optim::Adam> pose_opt_, root_opt_;
+    std::vector<WindowRef> train_windows_, val_windows_;
+    torch::Tensor pose_mean_, pose_std_, insole_mean_, insole_std_;
+};
+
+void Trainer::gather(const std::vector<WindowRef>& windows, const std::vector<Clip>& clips, const int64_t* idx, int n,
+                     torch::Tensor& poses, torch::Tensor& insoles) const {
+    const int W = config_.input_T;
+    poses = torch::empty({n, W, 66});
+    insoles = torch::empty({n, W, 50});
+    float* p = poses.data_ptr<float>();
+    float* q = insoles.data_ptr<float>();
+    for (int i = 0; i < n; ++i) {
+        const WindowRef& w = windows[static_cast<size_t>(idx[i])];
+        const Clip& c = clips[static_cast<size_t>(w.clip)];
+        std::copy_n(c.poses.data() + static_cast<size_t>(w.start) * 66, static_cast<size_t>(W) * 66, p + static_cast<size_t>(i) * W * 66);
+        std::copy_n(c.insoles.data() + static_cast<size_t>(w.start) * 50, static_cast<size_t>(W) * 50, q + static_cast<size_t>(i) * W * 50);
+    }
+    poses = poses.to(device_);
+    insoles = insoles.to(device_);
+}
+
+// One rotation about world Y per batch: displacements, joint positions and world-frame foot
+// accelerations turn together; angular rates stay in the insole frame (reference §7).
+void Trainer::random_yaw(torch::Tensor& poses, torch::Tensor& insoles) const {
+    const double theta = torch::rand({1}).item<double>() * 2 * M_PI;
+    const double c = std::cos(theta), s = std::sin(theta);
+    auto turn = [&](torch::Tensor v) {  // [..., 3] view, modified in place
+        auto x = v.select(-1, 0).clone();
+        auto z = v.select(-1, 2).clone();
+        v.select(-1, 0).copy_(c * x + s * z);
+        v.select(-1, 2).copy_(-s * x + c * z);
+    };
+    const auto B = poses.size(0), W = poses.size(1);
+    turn(poses.view({B, W, 22, 3}));
+    turn(insoles.narrow(2, 16, 3));
+    turn(insoles.narrow(2, 41, 3));
+}
+
+std::vector<torch::Tensor> Trainer::pose_parameters() {
+    if (bundle_.diffusion) {
+        auto p = bundle_.diffusion->prior->parameters();
+        auto q = bundle_.diffusion->control->parameters();
+        p.insert(p.end(), q.begin(), q.end());
+        return p;
+    }
+    return bundle_.pose_module().parameters();
+}
+
+torch::Tensor Trainer::pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n) {
+    const auto x0 = poses_n.narrow(2, 3, 63);
+    const int64_t B = x0.size(0);
+    model::CpuAutocast autocast(options_.bf16);
+    torch::Tensor pred;
+    if (bundle_.diffusion) {
+        const auto t = torch::randint(0, config_.diffusion_T + 1, {B}, torch::TensorOptions().dtype(torch::kLong)).to(device_);
+        const auto eps = torch::randn_like(x0);
+        const auto x_t = schedule_.q_sample(x0, t, eps);
+        const auto c_mask = (torch::rand({B}) >= config_.p_uncond).to(torch::kFloat32).to(device_);
+        const auto cond = bundle_.diffusion->condition(insoles_n, c_mask);
+        pred = bundle_.diffusion->denoise(x_t, t, &cond);
+    } else if (bundle_.mlp) {
+        pred = bundle_.mlp->forward(insoles_n);
+    } else {
+        pred = bundle_.transformer->forward(insoles_n);
+    }
+    return model::pose_loss(pred.to(torch::kFloat32), x0);
+}
+
+torch::Tensor Trainer::root_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n) {
+    model::CpuAutocast autocast(options_.bf16);
+    const auto pred = bundle_.root->forward(insoles_n);
+    return model::translation_loss(pred.to(torch::kFloat32), poses_n.narrow(2, 0, 3));
+}
+
+// Mean per-joint position error (cm) of the cheap sampler on validation windows.
+double Trainer::validate_pose() {
+    if (val_windows_.empty()) return NAN;
+    torch::NoGradGuard no_grad;
+    bundle_.train(false);
+    double sum = 0;
+    int64_t count = 0;
+    const int B = config_.batch_size;
+    std::vector<int64_t> idx(val_windows_.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
+    for (size_t b = 0; b < idx.size(); b += static_cast<size_t>(B)) {
+        const int n = static_cast<int>(std::min(idx.size() - b, static_cast<size_t>(B)));
+        torch::Tensor poses, insoles;
+        gather(val_windows_, data_.val, idx.data() + b, n, poses, insoles);
+        const auto insoles_n = (insoles - insole_mean_) / insole_std_;
+        torch::Tensor x0_hat;
+        if (bundle_.diffusion) {
+            model::SamplerOptions so;
+            so.steps = config_.diffusion_val_T;
+            so.bf16 = options_.bf16;
+            x0_hat = model::sample_poses(bundle_.diffusion, schedule_, insoles_n, so);
+        } else {
+            model::CpuAutocast autocast(options_.bf16);
+            x0_hat = (bundle_.mlp ? bundle_.mlp->forward(insoles_n) : bundle_.transformer->forward(insoles_n)).to(torch::kFloat32);
+        }
+        const auto joints = x0_hat * pose_std_.narrow(0, 3, 63) + pose_mean_.narrow(0, 3, 63);
+        const auto truth = poses.narrow(2, 3, 63);
+        const auto err = (joints - truth).view({n, -1, 21, 3}).norm(2, -1);
+        sum += err.sum().item<double>() * 100;
+        count += err.numel();
+    }
+    bundle_.train(true);
+    return sum / std::max<int64_t>(1, count);
+}
+
+// Validation translation loss; *mrpe_m gets the mean root position error within windows (m).
+double Trainer::validate_root(double* mrpe_m) {
+    *mrpe_m = NAN;
+    if (val_windows_.empty()) return NAN;
+    torch::NoGradGuard no_grad;
+    bundle_.train(false);
+    double loss_sum = 0, err_sum = 0;
+    int64_t batches = 0, count = 0;
+    const int B = config_.batch_size;
+    std::vector<int64_t> idx(val_windows_.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
+    for (size_t b = 0; b < idx.size(); b += static_cast<size_t>(B)) {
+        const int n = static_cast<int>(std::min(idx.size() - b, static_cast<size_t>(B)));
+        torch::Tensor poses, insoles;
+        gather(val_windows_, data_.val, idx.data() + b, n, poses, insoles);
+        const auto poses_n = (poses - pose_mean_) / pose_std_;
+        const auto insoles_n = (insoles - insole_mean_) / insole_std_;
+        model::CpuAutocast autocast(options_.bf16);
+        const auto pred = bundle_.root->forward(insoles_n).to(torch::kFloat32);
+        loss_sum += model::translation_loss(pred, poses_n.narrow(2, 0, 3)).item<double>();
+        ++batches;
+        const auto disp = pred * pose_std_.narrow(0, 0, 3) + pose_mean_.narrow(0, 0, 3);
+        const auto err = (disp.cumsum(1) - poses.narrow(2, 0, 3).cumsum(1)).norm(2, -1);
+        err_sum += err.sum().item<double>();
+        count += err.numel();
+    }
+    bundle_.train(true);
+    *mrpe_m = err_sum / std::max<int64_t>(1, count);
+    return loss_sum / std::max<int64_t>(1, batches);
+}
+
+torch::Tensor bytes_tensor(const std::string& s) {
+    auto t = torch::empty({static_cast<int64_t>(s.size())}, torch::kUInt8);
+    std::memcpy(t.data_ptr<uint8_t>(), s.data(), s.size());
+    return t;
+}
+
+std::string tensor_bytes(const torch::Tensor& t) {
+    auto c = t.contiguous();
+    return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<size_t>(c.numel()));
+}
+
+std::string optimizer_bytes(torch::optim::Optimizer& opt) {
+    torch::serialize::OutputArchive archive;
+    opt.save(archive);
+    std::ostringstream os;
+    archive.save_to(os);
+    return os.str();
+}
+
+void load_optimizer(torch::optim::Optimizer& opt, const std::string& bytes) {
+    std::istringstream is(bytes);
+    torch::serialize::InputArchive archive;
+    archive.load_from(is);
+    opt.load(archive);
+}
+
+torch::Tensor generator_state() {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    return gen.get_state();
+}
+
+void set_generator_state(const torch::Tensor& state) {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state);
+}
+
+std::string fmt(double v) {
+    std::ostringstream s;
+    s.precision(17);
+    s << v;
+    return s.str();
+}
+
+void Trainer::save_state(const RunState& s) {
+    model::TensorDict extra;
+    extra["rng_state"] = generator_state();
+    extra["optim_pose"] = bytes_tensor(optimizer_bytes(*pose_opt_));
+    extra["optim_root"] = bytes_tensor(optimizer_bytes(*root_opt_));
+    if (s.perm.defined()) extra["perm"] = s.perm;
+    std::map<std::string, std::string> text = {{"phase", s.phase},           {"epoch", std::to_string(s.epoch)},
+                                               {"batch", std::to_string(s.batch)}, {"best_pose", fmt(s.best_pose)},
+                                               {"best_root", fmt(s.best_root)}};
+    bundle_.to(torch::kCPU);
+    save_model((fs::path(options_.out_dir) / "last.pt").string(), bundle_, extra, text);
+    bundle_.to(device_);
+}
+
+bool Trainer::load_state(RunState& s) {
+    const fs::path last = fs::path(options_.out_dir) / "last.pt";
+    if (!fs::exists(last)) return false;
+    model::TensorDict extra;
+    std::map<std::string, std::string> text;
+    ModelBundle saved = load_model(last.string(), &extra, &text);
+    if (train_config_to_json(saved.config) != train_config_to_json(config_))
+        fail_input(last.string(), 0, "was trained with another config; resume with the same --config or use a new --out");
+    bundle_.load_state(saved.state(), last.string());
+    for (const char* key : {"rng_state", "optim_pose", "optim_root"})
+        if (!extra.count(key)) fail_input(last.string(), 0, std::string("no '") + key + "': not a resumable training state");
+    load_optimizer(*pose_opt_, tensor_bytes(extra["optim_pose"]));
+    load_optimizer(*root_opt_, tensor_bytes(extra["optim_root"]));
+    s.phase = text["phase"];
+    s.epoch = std::stoi(text["epoch"]);
+    s.batch = std::stoi(text["batch"]);
+    s.best_pose = std::stod(text["best_pose"]);
+    s.best_root = std::stod(text["best_root"]);
+    s.perm = extra.count("perm") ? extra["perm"] : torch::Tensor();
+    set_generator_state(extra["rng_state"]);
+    return true;
+}
+
+void Trainer::log_epoch(const nlohmann::json& j) {
+    std::ofstream out(fs::path(options_.out_dir) / "train_log.jsonl", std::ios::app);
+    out << j.dump() << "\n";
+}
+
+TrainSummary Trainer::run() {
+    fs::create_directories(options_.out_dir);
+    torch::manual_seed(static_cast<uint64_t>(config_.seed));
+    bundle_ = ModelBundle::create(config_);
+    bundle_.stats = data_.stats;
+    if (data_.mean_offsets_m.size() == bundle_.skeleton.offsets_m.size() && !data_.train.empty())
+        bundle_.skeleton.offsets_m = data_.mean_offsets_m;
+    bundle_.to(device_);
+    bundle_.train(true);
+    pose_opt_ = std::make_unique<torch::optim::Adam>(pose_parameters(), torch::optim::AdamOptions(config_.lr));
+    root_opt_ = std::make_unique<torch::optim::Adam>(bundle_.root->parameters(), torch::optim::AdamOptions(config_.lr));
+
+    RunState state;
+    const std::string model_path = (fs::path(options_.out_dir) / "model.pt").string();
+    if (options_.resume) {
+        if (!load_state(state)) fail_input(options_.out_dir, 0, "--resume: no last.pt to resume from");
+        spdlog::info("resuming {} phase at epoch {}, batch {}", state.phase, state.epoch + 1, state.batch);
+    } else {
+        if (fs::exists(fs::path(options_.out_dir) / "last.pt"))
+            fail_input(options_.out_dir, 0, "already holds a training run; use --resume to continue it or another --out");
+        std::ofstream(fs::path(options_.out_dir) / "train_log.jsonl", std::ios::trunc);
+        write_file_atomic((fs::path(options_.out_dir) / "config.json").string(), train_config_to_json(config_) + "\n");
+    }
+
+    TrainSummary summary;
+    const int B = config_.batch_size;
+    const int64_t N = static_cast<int64_t>(train_windows_.size());
+    const int64_t per_epoch = config_.max_windows_per_epoch > 0 ? std::min<int64_t>(N, config_.max_windows_per_epoch) : N;
+    const int batches = static_cast<int>((per_epoch + B - 1) / B);
+    double windows_per_s = 0;
+
+    for (const std::string phase : {"pose", "root"}) {
+        if (state.phase == "done") break;
+        if (phase == "pose" && state.phase == "root") continue;
+        const int epochs = phase == "pose" ? config_.epochs_pose : config_.epochs_trans;
+        torch::optim::Adam& opt = phase == "pose" ? *pose_opt_ : *root_opt_;
+        const auto params = phase == "pose" ? pose_parameters() : bundle_.root->parameters();
+        Progress progress(phase == "pose" ? "train pose" : "train root", static_cast<int64_t>(epochs) * batches, "batches");
+        progress.set(static_cast<int64_t>(state.epoch) * batches + state.batch);
+        for (; state.epoch < epochs; ++state.epoch) {
+            if (!state.perm.defined()) state.perm = torch::randperm(N, torch::TensorOptions().dtype(torch::kLong));
+            const int64_t* order = state.perm.data_ptr<int64_t>();
+            double loss_sum = 0;
+            int loss_count = 0;
+            const auto epoch_start = Clock::now();
+            int64_t windows_done = 0;
+            for (; state.batch < batches; ++state.batch) {
+                if (stop_requested()) {
+                    save_state(state);
+                    summary.interrupted = true;
+                    progress.finish("interrupted");
+                    spdlog::warn("interrupted: state saved to {}/last.pt; continue with --resume", options_.out_dir);
+                    return summary;
+                }
+                const int64_t first = static_cast<int64_t>(state.batch) * B;
+                const int n = static_cast<int>(std::min<int64_t>(B, per_epoch - first));
+                torch::Tensor poses, insoles;
+                gather(train_windows_, data_.train, order + first, n, poses, insoles);
+                random_yaw(poses, insoles);
+                const auto poses_n = (poses - pose_mean_) / pose_std_;
+                const auto insoles_n = (insoles - insole_mean_) / insole_std_;
+                opt.zero_grad();
+                const auto loss = phase == "pose" ? pose_step(poses_n, insoles_n) : root_step(poses_n, insoles_n);
+                loss.backward();
+                torch::nn::utils::clip_grad_norm_(params, config_.clip_grad_value);
+                opt.step();
+                const double l = loss.item<double>();
+                if (!std::isfinite(l)) fail_input("training diverged: the " + phase + " loss is " + std::to_string(l) + " (try a lower lr)");
+                loss_sum += l;
+                ++loss_count;
+                windows_done += n;
+                char note[96];
+                std::snprintf(note, sizeof note, "epoch %d/%d loss %.4f", state.epoch + 1, epochs, loss_sum / loss_count);
+                progress.advance(1, note);
+            }
+            const double train_s = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+            windows_per_s = windows_done / std::max(1e-9, train_s);
+            nlohmann::json j = {{"phase", phase},
+                                {"epoch", state.epoch + 1},
+                                {"train_loss", loss_count ? loss_sum / loss_count : NAN},
+                                {"windows", windows_done},
+                                {"windows_per_s", windows_per_s},
+                                {"train_time_s", train_s}};
+            const auto val_start = Clock::now();
+            bool improved = false;
+            if (phase == "pose") {
+                const double mpjpe = validate_pose();
+                j["val_mpjpe_cm"] = mpjpe;
+                const double key = std::isfinite(mpjpe) ? mpjpe : j["train_loss"].get<double>();
+                if (key < state.best_pose) {
+                    state.best_pose = key;
+                    improved = true;
+                }
+            } else {
+                double mrpe = NAN;
+                const double vloss = validate_root(&mrpe);
+                j["val_root_loss"] = vloss;
+                j["val_window_mrpe_m"] = mrpe;
+                const double key = std::isfinite(vloss) ? vloss : j["train_loss"].get<double>();
+                if (key < state.best_root) {
+                    state.best_root = key;
+                    improved = true;
+                }
+            }
+            j["val_time_s"] = std::chrono::duration<double>(Clock::now() - val_start).count();
+            j["best"] = improved;
+            if (improved) {
+                bundle_.to(torch::kCPU);
+                save_model(model_path, bundle_);
+                bundle_.to(device_);
+            }
+            state.batch = 0;
+            state.perm = torch::Tensor();
+            if (state.epoch + 1 == epochs) {
+                // Phase done: the root network trains on top of the best pose weights.
+                if (phase == "pose" && fs::exists(model_path)) {
+                    ModelBundle best = load_model(model_path);
+                    bundle_.load_state(best.state(), model_path);
+                    bundle_.to(device_);
+                }
+                state.phase = phase == "pose" ? "root" : "done";
+                state.epoch = 0;
+                save_state(state);
+                log_epoch(j);
+                break;
+            }
+            RunState next = state;
+            next.epoch = state.epoch + 1;
+            save_state(next);
+            log_epoch(j);
+        }
+        if (epochs == 0) {
+            state.phase = phase == "pose" ? "root" : "done";
+            state.epoch = 0;
+        }
+        progress.finish();
+    }
+    if (!fs::exists(model_path)) {
+        bundle_.to(torch::kCPU);
+        save_model(model_path, bundle_);
+    }
+    summary.best_val_mpjpe_cm = state.best_pose;
+    summary.best_val_root_loss = state.best_root;
+    summary.windows_per_s = windows_per_s;
+    return summary;
+}
+
+}  // namespace
+
+TrainSummary train_model(const TrainConfig& config, const TrainingSet& data, const TrainOptions& options) {
+    check_trainable(config, data, options.data_description.empty() ? "training data" : options.data_description);
+    Trainer trainer(config, data, options);
+    return trainer.run();
+}
+
+}  // namespace s2m::train

@@ -1,0 +1,164 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/progress.hpp"
+#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/train/trainer.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace s2m;
+
+namespace {
+
+// Clips whose insoles carry the poses' information: a gait phase drives both (a stand-in with the
+// right shapes; the end-to-end test uses synthesised recordings).
+train::TrainingSet toy_set(int clips, int frames) {
+    train::TrainingSet set;
+    for (int c = 0; c < clips; ++c) {
+        train::Clip clip;
+        clip.name = "clip" + std::to_string(c);
+        clip.frames = frames;
+        clip.poses.resize(static_cast<size_t>(frames) * 66);
+        clip.insoles.resize(static_cast<size_t>(frames) * 50);
+        const double speed = 0.03 + 0.01 * c;
+        for (int f = 0; f < frames; ++f) {
+            const double phase = 0.2 * f * (1 + 0.1 * c);
+            float* p = clip.poses.data() + static_cast<size_t>(f) * 66;
+            float* q = clip.insoles.data() + static_cast<size_t>(f) * 50;
+            // Displacement along a per-clip heading; the world-frame foot accelerations (16..18,
+            // 41..43) carry it, so that the random yaw turns both alike.
+            const double heading = 0.7 * c + 0.05 * std::sin(0.1 * f);
+            const double v = speed * (1 + 0.5 * std::sin(phase));
+            p[0] = static_cast<float>(v * std::cos(heading));
+            p[2] = static_cast<float>(v * std::sin(heading));
+            for (int j = 0; j < 63; ++j) p[3 + j] = static_cast<float>(0.3 * std::sin(phase + j) + 0.01 * j);
+            for (int k = 0; k < 50; ++k) q[k] = static_cast<float>(std::cos(phase + 0.5 * k) * (k % 25 < 16 ? 5 : 1));
+            for (int foot : {0, 25}) {
+                q[foot + 16] = 20 * p[0];
+                q[foot + 17] = static_cast<float>(0.1 * std::sin(phase));
+                q[foot + 18] = 20 * p[2];
+            }
+        }
+        (c % 4 == 3 ? set.val : set.train).push_back(std::move(clip));
+    }
+    set.stats = train::compute_normalization(set.train);
+    return set;
+}
+
+train::TrainConfig tiny(int epochs_pose = 3, int epochs_trans = 2) {
+    train::TrainConfig c = train::read_train_config((fs::path(S2M_SOURCE_DIR) / "configs/tiny.json").string());
+    c.epochs_pose = epochs_pose;
+    c.epochs_trans = epochs_trans;
+    return c;
+}
+
+std::vector<nlohmann::json> read_log(const fs::path& p) {
+    std::ifstream in(p);
+    std::vector<nlohmann::json> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+    return lines;
+}
+
+bool same_weights(const train::ModelBundle& a, const train::ModelBundle& b) {
+    const auto x = a.state(), y = b.state();
+    if (x.size() != y.size()) return false;
+    for (const auto& [k, v] : x) {
+        auto it = y.find(k);
+        if (it == y.end() || !torch::equal(v, it->second)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST(Train, LossDecreasesAndTheBestModelLoads) {
+    Progress::set_enabled(false);
+    const auto set = toy_set(8, 120);
+    auto config = tiny(6, 8);
+    const fs::path dir = test::temp_dir("train_loss");
+    train::TrainOptions options;
+    options.out_dir = dir.string();
+    const auto summary = train::train_model(config, set, options);
+    EXPECT_FALSE(summary.interrupted);
+    const auto log = read_log(dir / "train_log.jsonl");
+    ASSERT_EQ(log.size(), 14u);
+    EXPECT_EQ(log[0]["phase"], "pose");
+    EXPECT_EQ(log[6]["phase"], "root");
+    EXPECT_LT(log[5]["train_loss"].get<double>(), log[0]["train_loss"].get<double>());
+    EXPECT_LT(log[13]["train_loss"].get<double>(), log[6]["train_loss"].get<double>());
+    EXPECT_TRUE(log[0].contains("val_mpjpe_cm"));
+    EXPECT_TRUE(log[6].contains("val_root_loss"));
+    EXPECT_GT(log[0]["windows_per_s"].get<double>(), 0);
+    const auto model = train::load_model((dir / "model.pt").string());
+    EXPECT_EQ(model.config.hidden_dim, 32);
+    EXPECT_EQ(model.stats.pose_mean.size(), 66u);
+    EXPECT_TRUE(fs::exists(dir / "config.json"));
+    // A second run into the same folder without --resume is refused.
+    EXPECT_THROW(train::train_model(config, set, options), InputError);
+}
+
+TEST(Train, InterruptedAndResumedEqualsUninterrupted) {
+    Progress::set_enabled(false);
+    for (const char* type : {"step2motion", "mlp"}) {
+        const auto set = toy_set(6, 100);
+        auto config = tiny(3, 2);
+        config.model_type = std::string(type) == "mlp" ? train::ModelType::Mlp : train::ModelType::Step2Motion;
+        config.hidden_dim = std::string(type) == "mlp" ? 64 : 32;
+        const fs::path a = test::temp_dir(std::string("train_a_") + type), b = test::temp_dir(std::string("train_b_") + type);
+        train::TrainOptions straight;
+        straight.out_dir = a.string();
+        train::train_model(config, set, straight);
+
+        // Interrupted twice: mid-epoch in the pose phase and again in the root phase.
+        for (int stop_after : {5, 9}) {
+            int batches = 0;
+            train::TrainOptions opts;
+            opts.out_dir = b.string();
+            opts.resume = fs::exists(b / "last.pt");
+            opts.should_stop = [&] { return ++batches > stop_after; };
+            const auto s = train::train_model(config, set, opts);
+            EXPECT_TRUE(s.interrupted) << type;
+        }
+        train::TrainOptions finish;
+        finish.out_dir = b.string();
+        finish.resume = true;
+        EXPECT_FALSE(train::train_model(config, set, finish).interrupted);
+
+        const auto last_a = train::load_model((a / "last.pt").string());
+        const auto last_b = train::load_model((b / "last.pt").string());
+        EXPECT_TRUE(same_weights(last_a, last_b)) << type;
+        EXPECT_TRUE(same_weights(train::load_model((a / "model.pt").string()), train::load_model((b / "model.pt").string())))
+            << type;
+        EXPECT_EQ(read_log(a / "train_log.jsonl").size(), read_log(b / "train_log.jsonl").size()) << type;
+    }
+}
+
+TEST(Train, BadConfigsAreRefusedBeforeTraining) {
+    const auto set = toy_set(4, 40);
+    auto expect_error = [](const std::string& json, const std::string& word) {
+        try {
+            train::parse_train_config(json, "cfg.json");
+            ADD_FAILURE() << json;
+        } catch (const InputError& e) {
+            EXPECT_NE(std::string(e.what()).find(word), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("cfg.json"), std::string::npos) << e.what();
+        }
+    };
+    expect_error(R"({"epochs_pse": 3})", "epochs_pse");
+    expect_error(R"({"batch_size": "64"})", "batch_size");
+    expect_error(R"({"lr": -1})", "lr");
+    expect_error(R"({"model_type": "lstm"})", "model_type");
+    expect_error(R"({"hidden_dim": 30})", "hidden_dim");
+    expect_error(R"([1, 2])", "object");
+    auto config = tiny();
+    config.input_T = 41;
+    EXPECT_THROW(train::check_trainable(config, set, "toy"), InputError);
+}

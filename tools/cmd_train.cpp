@@ -1,0 +1,53 @@
+// s2m train: train a model (pose network, then root network) on a dataset file.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "command.hpp"
+#include "step2motion/core/error.hpp"
+#include "step2motion/io/dataset.hpp"
+#include "step2motion/train/trainer.hpp"
+
+namespace {
+struct TrainCliOptions {
+    std::string config, data, out, device = "cpu", precision = "fp32";
+    bool resume = false;
+};
+}  // namespace
+
+static std::function<int()> setup_train(CLI::App& app) {
+    auto opt = std::make_shared<TrainCliOptions>();
+    app.add_option("--config", opt->config, "training config (JSON)")->required();
+    app.add_option("--data", opt->data, "dataset file from s2m preprocess (.h5)")->required();
+    app.add_option("--out", opt->out, "model folder")->required();
+    app.add_flag("--resume", opt->resume, "continue the run saved in the model folder");
+    app.add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+    app.add_option("--precision", opt->precision, "fp32, or bf16 (CPU autocast, fp32 master weights)")
+        ->check(CLI::IsMember({"fp32", "bf16"}));
+    return [opt]() {
+        namespace fs = std::filesystem;
+        // Everything is checked before any training starts.
+        const s2m::train::TrainConfig config = s2m::train::read_train_config(opt->config);
+        if (!fs::exists(opt->data)) s2m::fail_input(opt->data, 0, "no such dataset file");
+        const s2m::io::Dataset dataset = s2m::io::read_dataset(opt->data);
+        const s2m::train::TrainingSet set = s2m::train::training_set_from_dataset(dataset);
+        s2m::train::check_trainable(config, set, opt->data);
+        spdlog::info("{}: {} training clips, {} validation clips; model {}", opt->data, set.train.size(), set.val.size(),
+                     s2m::train::to_string(config.model_type));
+        s2m::train::TrainOptions options;
+        options.out_dir = opt->out;
+        options.resume = opt->resume;
+        options.device = opt->device;
+        options.bf16 = opt->precision == "bf16";
+        options.data_description = opt->data;
+        const auto summary = s2m::train::train_model(config, set, options);
+        if (summary.interrupted) {
+            std::cout << "interrupted; state saved in " << opt->out << "/last.pt (continue with --resume)\n";
+            return 130;
+        }
+        std::cout << "trained model in " << opt->out << "/model.pt (log: " << opt->out << "/train_log.jsonl)\n";
+        return 0;
+    };
+}
+S2M_COMMAND("train", "train a model on a dataset file", setup_train);
