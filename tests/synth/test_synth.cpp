@@ -1,0 +1,287 @@
+// The insole synthesiser: standing, walking and running physics, noise, the written dataset.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/files.hpp"
+#include "step2motion/io/moticon.hpp"
+#include "step2motion/synth/dataset.hpp"
+#include "step2motion/synth/gait_stats.hpp"
+#include "synth_helpers.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using s2m::test::project_data;
+using s2m::test::shared_dir;
+using s2m::test::synth_clip;
+
+namespace {
+
+constexpr double kG = 9.80665;
+
+std::string bundled(const std::string& clip) { return (project_data() / "mocap" / "cmu" / (clip + ".bvh")).string(); }
+
+// A motionless body: the canonical CMU skeleton in its rest pose (feet flat, legs apart), turned and
+// moved away from the origin so that nothing depends on the world frame.
+s2m::kin::Motion standing_still(int frames) {
+    s2m::kin::Motion walk = s2m::test::canonical_from_bvh(bundled("07_01"));
+    s2m::kin::Motion m;
+    m.skeleton = walk.skeleton;
+    m.fps = 120;
+    m.resize(frames);
+    const s2m::kin::Quat yaw(Eigen::AngleAxisd(0.65, Eigen::Vector3d::UnitY()));
+    for (int f = 0; f < frames; ++f) {
+        m.rotation(f, 0) = yaw;
+        m.translation(f, 0) = Eigen::Vector3d(1.3, 0.95, -2.1);
+    }
+    return m;
+}
+
+double mean_total_force(const s2m::io::MoticonRecording& rec) {
+    double sum = 0;
+    for (int i = 0; i < rec.frames(); ++i) sum += rec.feet[0].total_force_n(i) + rec.feet[1].total_force_n(i);
+    return sum / rec.frames();
+}
+
+std::vector<std::string> clips(const std::string& prefix, const std::string& bundled_clip) {
+    std::vector<std::string> out{bundled(bundled_clip)};
+    if (!shared_dir().empty())
+        for (const auto& e : fs::directory_iterator(shared_dir() / "data" / "mocap" / "cmu"))
+            if (e.path().filename().string().rfind(prefix, 0) == 0 && e.path().extension() == ".bvh") out.push_back(e.path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+TEST(SynthStanding, AccelerometerReadsOneGUpAndForceIsBodyWeight) {
+    const s2m::kin::Motion m = standing_still(240);
+    for (double weight : {55.0, 70.0, 95.0}) {
+        s2m::synth::SynthOptions opt;
+        opt.weight_kg = weight;
+        s2m::synth::SynthDiagnostics diag;
+        const auto rec = s2m::synth::synthesize_insoles(m, opt, s2m::io::default_sensor_layout(), &diag);
+        ASSERT_EQ(rec.frames(), 200);  // 240 frames at 120 Hz = 2 s at 100 Hz
+        const double bw = weight * kG;
+        for (int i = 0; i < rec.frames(); ++i) {
+            for (int s = 0; s < 2; ++s) {
+                const auto& foot = rec.feet[s];
+                EXPECT_NEAR(foot.acceleration_g(i, 0), 0.0, 0.02);
+                EXPECT_NEAR(foot.acceleration_g(i, 1), 0.0, 0.02);
+                EXPECT_NEAR(foot.acceleration_g(i, 2), 1.0, 0.02);
+                EXPECT_NEAR(foot.angular_rate_deg_s.row(i).norm(), 0.0, 0.1);
+                // Both feet carry a real share of the weight.
+                EXPECT_GT(foot.total_force_n(i), 0.25 * bw);
+            }
+            const double total = rec.feet[0].total_force_n(i) + rec.feet[1].total_force_n(i);
+            ASSERT_NEAR(total, bw, 0.03 * bw) << "frame " << i << ", weight " << weight;
+        }
+        // Pressure is spread over the sole: heel and forefoot cells both loaded.
+        const auto& p = rec.feet[1].pressure_n_cm2;
+        EXPECT_GT(p(100, 0) + p(100, 1), 0.0);
+        EXPECT_GT(p(100, 9) + p(100, 10), 0.0);
+        EXPECT_LT(diag.ground_slope, 1e-6);
+    }
+}
+
+TEST(SynthStanding, NoiseIsDriftFreeBiasedAndReproducible) {
+    const s2m::kin::Motion m = standing_still(120 * 60);  // one minute
+    s2m::synth::SynthOptions opt;
+    opt.noise = s2m::synth::NoiseModel::Realistic;
+    opt.seed = 7;
+    const auto rec = s2m::synth::synthesize_insoles(m, opt, s2m::io::default_sensor_layout());
+    const auto again = s2m::synth::synthesize_insoles(m, opt, s2m::io::default_sensor_layout());
+    opt.seed = 8;
+    const auto other = s2m::synth::synthesize_insoles(m, opt, s2m::io::default_sensor_layout());
+    const int n = rec.frames();
+    int missing = 0, differs = 0;
+    for (int s = 0; s < 2; ++s) {
+        const auto& foot = rec.feet[s];
+        Eigen::Vector3d first = Eigen::Vector3d::Zero(), second = Eigen::Vector3d::Zero();
+        int n1 = 0, n2 = 0;
+        double sq = 0;
+        for (int i = 0; i < n; ++i) {
+            if (!foot.valid[static_cast<size_t>(i)]) {
+                ++missing;
+                EXPECT_TRUE(std::isnan(foot.total_force_n(i)));
+                continue;
+            }
+            const Eigen::Vector3d g = foot.angular_rate_deg_s.row(i).cast<double>().transpose();
+            (i < n / 2 ? first : second) += g;
+            (i < n / 2 ? n1 : n2)++;
+            sq += (foot.acceleration_g(i, 2) - 1.0) * (foot.acceleration_g(i, 2) - 1.0);
+            differs += !(foot.angular_rate_deg_s(i, 0) == other.feet[s].angular_rate_deg_s(i, 0));
+            ASSERT_EQ(foot.angular_rate_deg_s(i, 0), again.feet[s].angular_rate_deg_s(i, 0));
+        }
+        first /= n1;
+        second /= n2;
+        // Bias, but no drift: the two halves of the minute agree.
+        EXPECT_LT((first - second).norm(), 0.3);
+        EXPECT_GT(first.norm(), 0.05);
+        EXPECT_GT(std::sqrt(sq / (n1 + n2)), 0.003);  // noisy
+    }
+    EXPECT_GT(missing, 0);
+    EXPECT_LT(missing, 2 * n / 20);  // short drop-outs only
+    EXPECT_GT(differs, n / 2);       // another seed, other noise
+}
+
+TEST(SynthWalking, AlternatingStanceBodyWeightAndHeelToToe) {
+    int stances = 0, forward = 0;
+    for (const std::string& path : clips("07_", "07_01")) {
+        SCOPED_TRACE(path);
+        s2m::synth::SynthOptions opt;
+        const auto clip = synth_clip(path, opt);
+        const double bw = opt.weight_kg * kG;
+        const auto g = s2m::synth::gait_statistics(clip.rec, bw);
+        // Mean vertical force over the clip = body weight within 10 %.
+        EXPECT_NEAR(mean_total_force(clip.rec) / bw, 1.0, 0.10);
+        // Heel strikes alternate between the feet, with double support and no flight.
+        std::vector<std::pair<int, int>> strikes;
+        for (int s = 0; s < 2; ++s)
+            for (const auto& st : g.feet[s].stances)
+                if (st.begin > 0) strikes.push_back({st.begin, s});
+        std::sort(strikes.begin(), strikes.end());
+        ASSERT_GE(strikes.size(), 2u);
+        for (size_t k = 1; k < strikes.size(); ++k) EXPECT_NE(strikes[k].second, strikes[k - 1].second);
+        EXPECT_GT(g.double_support_fraction, 0.05);
+        EXPECT_LT(g.double_support_fraction, 0.5);
+        EXPECT_LT(g.flight_fraction, 0.02);
+        for (int s = 0; s < 2; ++s) {
+            for (const auto& st : g.feet[s].stances) {
+                if (!st.complete) continue;
+                EXPECT_GE(st.peak_force_n / bw, 0.9);
+                EXPECT_LE(st.peak_force_n / bw, 1.5);
+                ++stances;
+                forward += st.cop_x_end - st.cop_x_start > 0.15;
+            }
+        }
+    }
+    ASSERT_GE(stances, 1);
+    std::printf("COP heel->toes in %d of %d complete stances\n", forward, stances);
+    EXPECT_GE(forward, 0.7 * stances);
+}
+
+TEST(SynthRunning, HasFlightPhases) {
+    for (const std::string& path : clips("09_0", "09_01")) {
+        SCOPED_TRACE(path);
+        s2m::synth::SynthOptions opt;
+        const auto clip = synth_clip(path, opt);
+        const double bw = opt.weight_kg * kG;
+        const auto g = s2m::synth::gait_statistics(clip.rec, bw);
+        // Flight: stretches where neither foot carries weight, between stances.
+        int flight = 0;
+        for (int i = 0; i < clip.rec.frames(); ++i)
+            flight += clip.rec.feet[0].total_force_n(i) < 0.05 * bw && clip.rec.feet[1].total_force_n(i) < 0.05 * bw;
+        EXPECT_GT(g.flight_fraction, 0.1);
+        EXPECT_GT(flight, 5);
+    }
+}
+
+TEST(SynthDataset, RoundTripThroughTheMoticonReader) {
+    s2m::synth::SynthOptions opt;
+    opt.noise = s2m::synth::NoiseModel::Realistic;
+    opt.insole_size = 7;
+    const auto clip = synth_clip(bundled("09_01"), opt);
+    const fs::path dir = s2m::test::temp_dir("synth-roundtrip");
+    const auto paths = s2m::synth::write_sequence(dir.string(), "S3", "09_01", clip.rec, clip.canonical);
+    const auto back = s2m::io::read_moticon(paths.insoles);
+    ASSERT_EQ(back.frames(), clip.rec.frames());
+    EXPECT_EQ(back.insole_size, 7);
+    EXPECT_DOUBLE_EQ(back.rate_hz, 100);
+    const auto& layout = s2m::io::default_sensor_layout();
+    const auto areas = layout.areas_cm2(7);
+    double sq = 0;
+    int rows = 0, missing = 0;
+    for (int s = 0; s < 2; ++s) {
+        const auto& a = clip.rec.feet[s];
+        const auto& b = back.feet[s];
+        ASSERT_EQ(a.valid, b.valid);
+        for (int i = 0; i < back.frames(); ++i) {
+            if (!a.valid[static_cast<size_t>(i)]) {
+                ++missing;
+                continue;
+            }
+            for (int k = 0; k < 16; ++k) ASSERT_EQ(a.pressure_n_cm2(i, k), b.pressure_n_cm2(i, k));
+            for (int c = 0; c < 3; ++c) {
+                ASSERT_NEAR(a.acceleration_g(i, c), b.acceleration_g(i, c), 1e-6);
+                ASSERT_NEAR(a.angular_rate_deg_s(i, c), b.angular_rate_deg_s(i, c), 1e-4);
+            }
+            ASSERT_EQ(a.total_force_n(i), b.total_force_n(i));
+            ASSERT_NEAR(a.center_of_pressure(i, 0), b.center_of_pressure(i, 0), 1e-6);
+            ASSERT_NEAR(a.center_of_pressure(i, 1), b.center_of_pressure(i, 1), 1e-6);
+            // As in the real files: total force = sum of pressure x area (rounded to whole newtons),
+            // centre of pressure = area-weighted centroid of the cells.
+            double f = 0, cx = 0;
+            for (int k = 0; k < 16; ++k) {
+                f += b.pressure_n_cm2(i, k) * areas[static_cast<size_t>(k)];
+                cx += b.pressure_n_cm2(i, k) * areas[static_cast<size_t>(k)] * layout.x_anterior[static_cast<size_t>(k)];
+            }
+            sq += (f - b.total_force_n(i)) * (f - b.total_force_n(i));
+            ++rows;
+            // The exporter writes (0, 0) up to 50 N.
+            EXPECT_NEAR(f > s2m::io::kCopMinForce_n ? cx / f : 0.0, b.center_of_pressure(i, 0), 1e-5);
+        }
+    }
+    EXPECT_GT(missing, 0);  // the realistic noise wrote empty fields, and they came back as missing
+    EXPECT_LT(std::sqrt(sq / rows), 0.5);
+    // The sync file covers both streams from their first frame.
+    const std::string sync = s2m::read_text_file(paths.sync);
+    EXPECT_EQ(sync, "name,start,end\nleft_insole,0," + std::to_string(back.frames()) + "\nright_insole,0," +
+                        std::to_string(back.frames()) + "\nmocap,0," + std::to_string(clip.canonical.frames) + "\n");
+    const auto bvh = s2m::io::read_bvh(paths.mocap);
+    EXPECT_EQ(bvh.num_frames, clip.canonical.frames);
+}
+
+TEST(SynthDataset, SubjectsCsvMergesAndRefusesAChangedWeight) {
+    const fs::path dir = s2m::test::temp_dir("synth-subjects");
+    s2m::synth::SubjectRow a;
+    a.id = "S1";
+    a.height_cm = 170;
+    a.weight_kg = 70;
+    a.insole_size = 6;
+    s2m::synth::merge_subject(dir.string(), a);
+    s2m::synth::SubjectRow b = a;
+    b.id = "S2";
+    b.weight_kg = 82.5;
+    s2m::synth::merge_subject(dir.string(), b);
+    s2m::synth::merge_subject(dir.string(), a);  // again: unchanged
+    const auto rows = s2m::synth::parse_subjects_csv(s2m::read_text_file((dir / "subjects.csv").string()), "subjects.csv");
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[1].id, "S2");
+    EXPECT_DOUBLE_EQ(rows[1].weight_kg, 82.5);
+    a.weight_kg = 71;
+    EXPECT_THROW(s2m::synth::merge_subject(dir.string(), a), s2m::InputError);
+    EXPECT_THROW(s2m::synth::parse_subjects_csv("Id,Gender\nS1,M\n", "x.csv"), s2m::InputError);
+}
+
+TEST(SynthCli, WritesAndExtendsADataset) {
+    const fs::path dir = s2m::test::temp_dir("synth-cli");
+    std::string out;
+    ASSERT_EQ(s2m::test::run_s2m("synth " + bundled("07_01") + " --map cmu --out " + dir.string() + " --weight-kg 80", &out), 0) << out;
+    ASSERT_EQ(s2m::test::run_s2m("synth " + bundled("09_01") + " " + bundled("05_03") +
+                                     " --map cmu --noise realistic --seed 3 --out " + dir.string() + " --weight-kg 80",
+                                 &out),
+              0)
+        << out;
+    for (const char* seq : {"07_01", "09_01", "05_03"}) {
+        const auto p = s2m::synth::sequence_paths(dir.string(), "S1", seq);
+        EXPECT_TRUE(fs::exists(p.insoles) && fs::exists(p.sync) && fs::exists(p.mocap)) << seq;
+    }
+    const auto rows = s2m::synth::parse_subjects_csv(s2m::read_text_file((dir / "subjects.csv").string()), "subjects.csv");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_DOUBLE_EQ(rows[0].weight_kg, 80);
+    EXPECT_GT(rows[0].height_cm, 150);
+    EXPECT_LT(rows[0].height_cm, 200);
+    // Bad input: one line, exit code 2.
+    EXPECT_EQ(s2m::test::run_s2m("synth " + bundled("07_01") + " --map cmu --out " + dir.string() + " --weight-kg 60", &out), 2);
+    EXPECT_NE(out.find("subjects.csv"), std::string::npos) << out;
+    EXPECT_EQ(s2m::test::run_s2m("synth /nonexistent.bvh --map cmu --out " + dir.string(), &out), 2);
+    EXPECT_EQ(s2m::test::run_s2m("synth " + bundled("07_01") + " --map cmu --noise loud --out " + dir.string(), &out), 2);
+    const fs::path bad = dir / "bad.bvh";
+    std::ofstream(bad) << "HIERARCHY\nROOT Hips\n{\n OFFSET 0 0\n";
+    EXPECT_EQ(s2m::test::run_s2m("synth " + bad.string() + " --map cmu --out " + dir.string(), &out), 2);
+    EXPECT_NE(out.find("bad.bvh:"), std::string::npos) << out;
+}
