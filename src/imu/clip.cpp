@@ -152,15 +152,16 @@ io::RowMatrixXf poses_from_motion(const kin::Motion& c, Eigen::Vector3d* root_st
 
 io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o) {
     if (!(o.target_hz > 0)) fail_input("--hz must be positive");
+    // The cheap checks first: sync file, then insoles, then mocap.
+    io::SyncInfo sync;
+    if (!src.sync.empty()) sync = io::read_sync_csv(src.sync);
     const io::MoticonRecording rec = io::read_moticon(src.insoles);
     std::string map_used;
     const kin::Motion mocap = load_mocap(src.mocap, src.map, o.bvh_scale, &map_used);
     const double ins_hz = rec.rate_hz, moc_hz = mocap.fps;
 
     // Synchronised spans.
-    io::SyncInfo sync;
     if (!src.sync.empty()) {
-        sync = io::read_sync_csv(src.sync);
         io::check_span_within(sync, sync.left_insole, "left_insole", rec.frames(), src.insoles);
         io::check_span_within(sync, sync.right_insole, "right_insole", rec.frames(), src.insoles);
         io::check_span_within(sync, sync.mocap, "mocap", mocap.frames, src.mocap);
