@@ -127,8 +127,11 @@ std::map<std::string, Subject> read_subjects_csv(const std::string& path) {
         Subject s;
         s.id = f[static_cast<size_t>(c_id)];
         if (c_gender >= 0) s.gender = f[static_cast<size_t>(c_gender)];
-        if (c_age >= 0) s.age_y = number_field(f[static_cast<size_t>(c_age)], path, line_no, "Age");
-        if (c_height >= 0) s.height_cm = number_field(f[static_cast<size_t>(c_height)], path, line_no, "Height");
+        // Age and Height may be empty (unknown, e.g. synthetic subjects from `s2m synth`).
+        if (c_age >= 0 && !f[static_cast<size_t>(c_age)].empty())
+            s.age_y = number_field(f[static_cast<size_t>(c_age)], path, line_no, "Age");
+        if (c_height >= 0 && !f[static_cast<size_t>(c_height)].empty())
+            s.height_cm = number_field(f[static_cast<size_t>(c_height)], path, line_no, "Height");
         s.weight_kg = number_field(f[static_cast<size_t>(c_weight)], path, line_no, "Weight");
         const double size = number_field(f[static_cast<size_t>(c_size)], path, line_no, "Insoles Size");
         s.insole_size = static_cast<int>(size);
