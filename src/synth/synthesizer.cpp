@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cmath>
 #include <ctime>
-#include <cstdlib>
 #include <limits>
 #include <random>
 
@@ -395,7 +393,7 @@ std::vector<Vec3> centre_of_mass(const kin::Skeleton& s, const std::vector<Vec3>
         {LeftLeg, LeftFoot, 0.0433, 0.44},      {RightLeg, RightFoot, 0.0433, 0.44},
         {LeftFoot, LeftToeBase, 0.0137, 0.44},  {RightFoot, RightToeBase, 0.0137, 0.44},
     };
-    (void)s;
+    if (!kin::is_canonical(s)) fail_input("centre_of_mass: the skeleton is not the canonical 22-joint one");
     std::vector<Vec3> com(static_cast<size_t>(frames), Vec3::Zero());
     for (int f = 0; f < frames; ++f) {
         Vec3 c = Vec3::Zero();

@@ -270,9 +270,15 @@ TEST(SynthCli, WritesAndExtendsADataset) {
         const auto p = s2m::synth::sequence_paths(dir.string(), "S1", seq);
         EXPECT_TRUE(fs::exists(p.insoles) && fs::exists(p.sync) && fs::exists(p.mocap)) << seq;
     }
+    // Realistic noise: one insole connects late, written as empty fields like the real exports.
+    const std::string text = s2m::read_text_file(s2m::synth::sequence_paths(dir.string(), "S1", "09_01").insoles);
+    EXPECT_NE(text.find("\t\t"), std::string::npos);
     const auto rows = s2m::synth::parse_subjects_csv(s2m::read_text_file((dir / "subjects.csv").string()), "subjects.csv");
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_DOUBLE_EQ(rows[0].weight_kg, 80);
+    // The dataset is what `s2m preprocess` reads (UnderPressure layout, sync files, subjects.csv).
+    ASSERT_EQ(s2m::test::run_s2m("preprocess --input " + dir.string() + " --out " + (dir / "synth.h5").string(), &out), 0) << out;
+    EXPECT_TRUE(fs::exists(dir / "synth.h5"));
     EXPECT_GT(rows[0].height_cm, 150);
     EXPECT_LT(rows[0].height_cm, 200);
     // Bad input: one line, exit code 2.
