@@ -12,6 +12,7 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
 #include "step2motion/core/progress.hpp"
+#include "step2motion/core/system.hpp"
 #include "step2motion/imu/clip.hpp"
 #include "step2motion/io/dataset.hpp"
 #include "step2motion/io/recordings.hpp"
@@ -69,13 +70,14 @@ static std::function<int()> setup_preprocess(CLI::App& app) {
             d.joint_parents.push_back(s2m::kin::kJointParents[static_cast<size_t>(j)]);
         }
         s2m::Progress progress("preprocess", static_cast<std::int64_t>(sources.size()), "clips");
-        for (const auto& src : sources) {
+        const int threads = s2m::cli::globals().threads > 0 ? s2m::cli::globals().threads : s2m::available_cores();
+        d.clips = s2m::imu::build_clips(sources, co, threads, [&](const s2m::io::RecordingSource& src) {
             if (s2m::interrupted()) s2m::fail_input("preprocess: interrupted; no output written");
-            d.clips.push_back(s2m::imu::build_clip(src, co));
-            d.clips.back().split = test_subjects.count(src.subject) ? "test" : "train";
             progress.advance(1, src.name);
-        }
+        });
         progress.finish();
+        for (size_t i = 0; i < sources.size(); ++i)
+            d.clips[i].split = test_subjects.count(sources[i].subject) ? "test" : "train";
 
         // Validation: a seeded draw of whole clips among the non-test ones.
         std::vector<size_t> pool;

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
+#include <exception>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/io/bvh.hpp"
@@ -234,6 +238,40 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
     c.insole_valid = valid.bottomRows(n - 1);
     for (int j = 0; j < io::kDatasetJoints; ++j) c.offsets_m.row(j) = canon.skeleton.offsets_m[static_cast<size_t>(j)].transpose();
     return c;
+}
+
+std::vector<io::DatasetClip> build_clips(const std::vector<io::RecordingSource>& sources, const ClipOptions& options,
+                                         int threads, const std::function<void(const io::RecordingSource&)>& on_done) {
+    const size_t n = sources.size();
+    std::vector<io::DatasetClip> out(n);
+    std::vector<std::exception_ptr> errors(n);
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex done_mutex;
+    auto worker = [&] {
+        while (!failed.load()) {
+            const size_t i = next.fetch_add(1);
+            if (i >= n) return;
+            try {
+                out[i] = build_clip(sources[i], options);
+                if (on_done) {
+                    std::lock_guard<std::mutex> lock(done_mutex);
+                    on_done(sources[i]);
+                }
+            } catch (...) {
+                errors[i] = std::current_exception();
+                failed.store(true);
+            }
+        }
+    };
+    const int t = std::max(1, std::min<int>(threads, static_cast<int>(n)));
+    std::vector<std::thread> pool;
+    for (int k = 1; k < t; ++k) pool.emplace_back(worker);
+    worker();
+    for (auto& th : pool) th.join();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    return out;
 }
 
 }  // namespace s2m::imu

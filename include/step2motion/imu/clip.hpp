@@ -2,7 +2,9 @@
 // From a recording (insoles + sync + mocap) to a dataset clip: synchronisation, resampling of every
 // stream onto the target rate over the synchronised span, retargeting onto the canonical skeleton,
 // 66-value poses, 50 insole channels with world-frame accelerations; the first frame dropped.
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "step2motion/imu/frames.hpp"
 #include "step2motion/io/dataset.hpp"
@@ -37,5 +39,10 @@ kin::Motion sample_motion(const kin::Motion& m, const std::vector<double>& frame
 io::RowMatrixXf poses_from_motion(const kin::Motion& canonical, Eigen::Vector3d* root_start_m = nullptr);
 
 io::DatasetClip build_clip(const io::RecordingSource& source, const ClipOptions& options);
+
+// All clips, in order, on `threads` worker threads (clips are independent). `on_done(source)` is
+// called (serialised) after each clip; the first error in source order is rethrown.
+std::vector<io::DatasetClip> build_clips(const std::vector<io::RecordingSource>& sources, const ClipOptions& options,
+                                         int threads, const std::function<void(const io::RecordingSource&)>& on_done = {});
 
 }  // namespace s2m::imu
