@@ -74,7 +74,7 @@ nlohmann::json moticon_info(const std::string& path) {
     j["header_style"] = rec.header_style;
     j["rate_hz"] = rec.rate_hz;
     j["frames"] = rec.frames();
-    j["duration_s"] = rec.frames() > 0 ? rec.frames() / rec.rate_hz : 0.0;
+    j["duration_s"] = rec.frames() > 1 ? (rec.frames() - 1) / rec.rate_hz : 0.0;  // first to last sample, as for BVH
     j["insole_size"] = rec.insole_size;
     j["missing_fraction"] = {{"left", rec.feet[0].missing_fraction()}, {"right", rec.feet[1].missing_fraction()}};
     nlohmann::json extra = nlohmann::json::array();

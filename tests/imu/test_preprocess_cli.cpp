@@ -230,3 +230,18 @@ TEST(PreprocessCli, MalformedInputsGiveOneLineWithFileAndLine) {
         EXPECT_FALSE(fs::exists(dir / "x.h5"));
     }
 }
+
+TEST(InfoCli, MoticonJson) {
+    S2M_REQUIRE_SHARED();
+    std::string log;
+    const std::string path = (test::shared_dir() / "data" / "moticon" / "230927_102137.txt").string();
+    ASSERT_EQ(test::run_s2m("info --json " + path, &log), 0) << log;
+    const auto j = nlohmann::json::parse(log);
+    EXPECT_EQ(j["format"], "moticon");
+    EXPECT_EQ(j["rate_hz"], 100.0);
+    EXPECT_EQ(j["frames"], 2275);
+    EXPECT_NEAR(j["duration_s"].get<double>(), 22.74, 1e-9);
+    EXPECT_EQ(j["insole_size"], 7);
+    EXPECT_NEAR(j["missing_fraction"]["left"].get<double>(), 75.0 / 2275, 1e-12);
+    EXPECT_NEAR(j["missing_fraction"]["right"].get<double>(), 6.0 / 2275, 1e-12);
+}
