@@ -38,6 +38,22 @@ Normalization compute_normalization(const std::vector<Clip>& clips) {
     return n;
 }
 
+Normalization yaw_symmetric(const Normalization& in) {
+    Normalization n = in;
+    auto fix = [](std::vector<float>& mean, std::vector<float>& sd, size_t x) {
+        const double ex2 = double(sd[x]) * sd[x] + double(mean[x]) * mean[x];
+        const double ez2 = double(sd[x + 2]) * sd[x + 2] + double(mean[x + 2]) * mean[x + 2];
+        const double s = std::sqrt((ex2 + ez2) / 2);
+        mean[x] = mean[x + 2] = 0.f;
+        sd[x] = sd[x + 2] = s < 1e-6 ? 1.f : static_cast<float>(s);
+    };
+    if (n.pose_mean.size() == 66)
+        for (size_t t = 0; t < 22; ++t) fix(n.pose_mean, n.pose_std, 3 * t);
+    if (n.insole_mean.size() == 50)
+        for (size_t x : {16u, 41u}) fix(n.insole_mean, n.insole_std, x);
+    return n;
+}
+
 std::vector<WindowRef> plan_windows(const std::vector<Clip>& clips, int length, int stride) {
     std::vector<WindowRef> w;
     for (int c = 0; c < static_cast<int>(clips.size()); ++c)

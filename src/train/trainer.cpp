@@ -68,10 +68,11 @@ public:
             for (int i = 0; i < config.max_val_windows; ++i) subset.push_back(val_windows_[static_cast<size_t>(i * step)]);
             val_windows_ = subset;
         }
-        pose_mean_ = to_tensor(data.stats.pose_mean).to(device_);
-        pose_std_ = to_tensor(data.stats.pose_std).to(device_);
-        insole_mean_ = to_tensor(data.stats.insole_mean).to(device_);
-        insole_std_ = to_tensor(data.stats.insole_std).to(device_);
+        stats_ = yaw_symmetric(data.stats);
+        pose_mean_ = to_tensor(stats_.pose_mean).to(device_);
+        pose_std_ = to_tensor(stats_.pose_std).to(device_);
+        insole_mean_ = to_tensor(stats_.insole_mean).to(device_);
+        insole_std_ = to_tensor(stats_.insole_std).to(device_);
     }
 
     TrainSummary run();
@@ -99,6 +100,7 @@ private:
     ModelBundle bundle_;
     std::unique_ptr<torch::optim::Adam> pose_opt_, root_opt_;
     std::vector<WindowRef> train_windows_, val_windows_;
+    Normalization stats_;  // of the yaw-augmented training distribution; saved with the model
     torch::Tensor pose_mean_, pose_std_, insole_mean_, insole_std_;
 };
 
@@ -329,7 +331,7 @@ TrainSummary Trainer::run() {
     fs::create_directories(options_.out_dir);
     torch::manual_seed(static_cast<uint64_t>(config_.seed));
     bundle_ = ModelBundle::create(config_);
-    bundle_.stats = data_.stats;
+    bundle_.stats = stats_;
     if (data_.mean_offsets_m.size() == bundle_.skeleton.offsets_m.size() && !data_.train.empty())
         bundle_.skeleton.offsets_m = data_.mean_offsets_m;
     bundle_.to(device_);

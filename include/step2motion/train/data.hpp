@@ -25,6 +25,12 @@ struct Normalization {
 // Per-channel mean and std over every frame of `clips` (std < 1e-6 -> 1, reference §2).
 Normalization compute_normalization(const std::vector<Clip>& clips);
 
+// The statistics of the same data under a uniformly random rotation about world Y (the training
+// augmentation): horizontal (x, z) components of displacements, joints and world accelerations get
+// mean 0 and the common std sqrt((E[x²] + E[z²]) / 2). Without this, a dataset whose clips mostly
+// head one way normalises rotated batches far outside the unit range.
+Normalization yaw_symmetric(const Normalization& n);
+
 struct TrainingSet {
     std::vector<Clip> train, val;
     Normalization stats;  // of the training split

@@ -1,0 +1,66 @@
+#pragma once
+// Insole sequences → motion with a trained model: overlapping-window inpainting for long sequences
+// (reference §8), all windows of all sequences denoised in lockstep, the root from the IMU network.
+#include <Eigen/Core>
+
+#include <array>
+#include <cstdint>
+
+#include <string>
+#include <vector>
+
+#include "step2motion/infer/inputs.hpp"
+#include "step2motion/kinematics/motion.hpp"
+
+namespace s2m::train {
+struct ModelBundle;
+}
+
+namespace s2m::infer {
+
+struct ReconstructOptions {
+    int steps = 0;            // 0 = every step of the schedule (ddpm); with sampler "fast", default 20
+    std::string sampler = "ddpm";  // ddpm (ancestral, all steps) or fast (DDIM striding)
+    double guidance = 1.0;
+    uint64_t seed = 0;
+    bool bf16 = false;
+    bool details = false;     // collect attention weights
+    std::string root = "network";  // network, or double_integration (Table 2's baseline)
+    bool progress = true;
+};
+
+struct Reconstruction {
+    Eigen::MatrixXf poses;    // F x 66, metres: root displacement + 21 root-relative joints
+    // With details: per frame, per body part (left leg, right leg, body), per insole component
+    // (left heel, left toes, left IMU, left force+CoP, then right), the attention weight on the same
+    // frame of that component, averaged over layers. Empty for regressors.
+    std::vector<float> attention;  // F x 3 x 8
+};
+
+std::vector<Reconstruction> reconstruct(train::ModelBundle& model, const std::vector<InsoleSequence>& inputs,
+                                        const ReconstructOptions& options);
+
+// Window layout of §8 for a sequence of `frames`: starts every W/2 frames; the first window keeps all
+// its frames, later ones their last W/2; the last window may be shorter (the final partial window).
+struct WindowPlan {
+    int start = 0, length = 0, keep_from = 0;  // frames [start + keep_from, start + length) are output
+};
+std::vector<WindowPlan> plan_sequence_windows(int frames, int window);
+
+// Global joint positions and a canonical Motion on `skeleton` (IK) from 66-value frames.
+struct MotionOut {
+    std::vector<Eigen::Vector3d> root_m;      // F
+    std::vector<Eigen::Vector3d> joints_m;    // F x 22 global
+};
+MotionOut positions_from_poses(const Eigen::MatrixXf& poses, const Eigen::Vector3d& root_start_m);
+kin::Motion motion_from_poses(const Eigen::MatrixXf& poses, const kin::Skeleton& skeleton, double fps,
+                              const Eigen::Vector3d& root_start_m);
+
+// Foot contacts (left, right toes) per frame: toe within 5 cm of the sequence's floor and slower
+// than 0.5 m/s horizontally.
+std::vector<std::array<bool, 2>> foot_contacts(const MotionOut& m, double fps);
+// Number of contact onsets per foot after the first contact (steps), ignoring contacts shorter than
+// `min_frames`.
+std::array<int, 2> count_steps(const std::vector<std::array<bool, 2>>& contacts, int min_frames = 3);
+
+}  // namespace s2m::infer

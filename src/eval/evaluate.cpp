@@ -1,0 +1,161 @@
+#include "step2motion/eval/evaluate.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/files.hpp"
+#include "step2motion/eval/metrics.hpp"
+#include "step2motion/train/model_bundle.hpp"
+
+namespace s2m::eval {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json stat_json(const RunningStat& s) { return {{"mean", s.mean()}, {"std", s.std()}}; }
+
+nlohmann::json set_json(const MetricSet& m) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& key : kMetricKeys) {
+        auto it = m.find(key);
+        j[key] = it == m.end() ? nlohmann::json{{"mean", nullptr}, {"std", nullptr}} : stat_json(it->second);
+    }
+    if (m.count("jitter_gt_m_s3")) j["jitter_gt_m_s3"] = stat_json(m.at("jitter_gt_m_s3"));
+    return j;
+}
+
+std::string model_name(const std::string& path) {
+    fs::path p(path);
+    if (p.filename().empty()) p = p.parent_path();
+    if (p.extension() == ".pt") p = p.parent_path();
+    return p.filename().string();
+}
+
+}  // namespace
+
+nlohmann::json evaluate_models(const EvaluateOptions& o) {
+    if (o.models.empty()) fail_input("evaluate: give at least one --model");
+    if (o.seeds < 1) fail_input("--seeds: expected at least 1");
+    const auto inputs = infer::load_inputs({o.data}, o.split, 30);
+    for (const auto& in : inputs)
+        if (in.poses.rows() != in.frames()) fail_input(o.data, 0, "clip " + in.name + " has no ground-truth poses");
+    std::vector<MotionSequence> truth;
+    for (const auto& in : inputs) truth.push_back(from_pose_frames(Eigen::Matrix<float, -1, -1, Eigen::RowMajor>(in.poses).data(), in.frames(), in.rate_hz));
+
+    nlohmann::json all = nlohmann::json::object();
+    for (size_t mi = 0; mi < o.models.size(); ++mi) {
+        train::ModelBundle model = train::load_model(train::model_file(o.models[mi]));
+        std::string name = model_name(o.models[mi]);
+        if (all.contains(name)) name += "_" + std::to_string(mi + 1);
+        const bool with_di = o.double_integration && mi == 0;
+        MetricSet overall, overall_di;
+        std::vector<MetricSet> per_clip(inputs.size()), per_clip_di(inputs.size());
+        for (int seed = 0; seed < o.seeds; ++seed) {
+            infer::ReconstructOptions ro = o.reconstruct;
+            ro.seed = o.reconstruct.seed + static_cast<uint64_t>(seed);
+            spdlog::info("{}: seed {} of {}, {} clips", name, seed + 1, o.seeds, inputs.size());
+            const auto rec = infer::reconstruct(model, inputs, ro);
+            for (size_t c = 0; c < inputs.size(); ++c) {
+                const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = rec[c].poses;
+                accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip[c]);
+            }
+            if (with_di) {
+                ro.root = "double_integration";
+                ro.seed = o.reconstruct.seed + static_cast<uint64_t>(seed);
+                const auto di = infer::reconstruct(model, inputs, ro);
+                for (size_t c = 0; c < inputs.size(); ++c) {
+                    const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = di[c].poses;
+                    accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip_di[c]);
+                }
+            }
+        }
+        auto pack = [&](std::vector<MetricSet>& clips, MetricSet& total) {
+            nlohmann::json j;
+            j["clips"] = nlohmann::json::object();
+            for (size_t c = 0; c < inputs.size(); ++c) {
+                j["clips"][inputs[c].name] = set_json(clips[c]);
+                for (auto& [k, v] : clips[c]) total[k].merge(v);
+            }
+            j["overall"] = set_json(total);
+            j["model_type"] = train::to_string(model.config.model_type);
+            j["seeds"] = o.seeds;
+            j["sampler"] = o.reconstruct.sampler;
+            j["steps"] = o.reconstruct.steps;
+            return j;
+        };
+        all[name] = pack(per_clip, overall);
+        if (with_di) {
+            all[name + "+double_integration"] = pack(per_clip_di, overall_di);
+            all[name + "+double_integration"]["root"] = "double_integration";
+        }
+    }
+    return all;
+}
+
+std::string latex_table(const nlohmann::json& m) {
+    std::ostringstream s;
+    s << "% step2motion evaluate: mean (std) over all frames, joints, clips and seeds\n"
+      << "\\begin{tabular}{lcccc}\n\\hline\n"
+      << "Method & MPJPE (cm) & MPJPE$_{Legs}$ (cm) & MPJVE$_{Legs}$ (cm/s) & MRPE (m) \\\\\n\\hline\n";
+    // Best (lowest) value per column in bold, as in the paper.
+    const char* cols[] = {"MPJPE_cm", "MPJPE_Legs_cm", "MPJVE_Legs_cm_s", "MRPE_m"};
+    double best[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    for (auto it = m.begin(); it != m.end(); ++it)
+        for (int c = 0; c < 4; ++c) {
+            const auto& v = (*it)["overall"][cols[c]]["mean"];
+            if (v.is_number()) best[c] = std::min(best[c], v.get<double>());
+        }
+    for (auto it = m.begin(); it != m.end(); ++it) {
+        std::string name = it.key();
+        std::string escaped;
+        for (char ch : name) escaped += (ch == '_' || ch == '&' || ch == '%' || ch == '#') ? std::string("\\") + ch : std::string(1, ch);
+        s << escaped;
+        for (int c = 0; c < 4; ++c) {
+            const auto& v = (*it)["overall"][cols[c]];
+            if (!v["mean"].is_number()) {
+                s << " & --";
+                continue;
+            }
+            char buf[64];
+            std::snprintf(buf, sizeof buf, c == 3 ? "%.2f" : "%.1f", v["mean"].get<double>());
+            const bool bold = v["mean"].get<double>() == best[c];
+            s << " & " << (bold ? "\\textbf{" : "") << buf << (bold ? "}" : "");
+            std::snprintf(buf, sizeof buf, c == 3 ? " (%.2f)" : " (%.1f)", v["std"].get<double>());
+            s << buf;
+        }
+        s << " \\\\\n";
+    }
+    s << "\\hline\n\\end{tabular}\n";
+    return s.str();
+}
+
+void write_report(const std::string& dir, const nlohmann::json& m) {
+    fs::create_directories(dir);
+    write_file_atomic((fs::path(dir) / "metrics.json").string(), m.dump(2) + "\n");
+    std::ostringstream csv;
+    csv << "model,clip";
+    for (const auto& k : kMetricKeys) csv << "," << k << "_mean," << k << "_std";
+    csv << "\n";
+    for (auto it = m.begin(); it != m.end(); ++it) {
+        auto row = [&](const std::string& clip, const nlohmann::json& set) {
+            csv << it.key() << "," << clip;
+            for (const auto& k : kMetricKeys) {
+                const auto& v = set[k];
+                csv << "," << (v["mean"].is_number() ? std::to_string(v["mean"].get<double>()) : "") << ","
+                    << (v["std"].is_number() ? std::to_string(v["std"].get<double>()) : "");
+            }
+            csv << "\n";
+        };
+        row("overall", (*it)["overall"]);
+        for (auto c = (*it)["clips"].begin(); c != (*it)["clips"].end(); ++c) row(c.key(), *c);
+    }
+    write_file_atomic((fs::path(dir) / "metrics.csv").string(), csv.str());
+    write_file_atomic((fs::path(dir) / "table.tex").string(), latex_table(m));
+}
+
+}  // namespace s2m::eval

@@ -1,0 +1,257 @@
+#include "step2motion/infer/reconstruct.hpp"
+
+#include <cmath>
+#include <map>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/progress.hpp"
+#include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/model/baselines.hpp"
+#include "step2motion/model/sampler.hpp"
+#include "step2motion/train/model_bundle.hpp"
+
+namespace s2m::infer {
+
+std::vector<WindowPlan> plan_sequence_windows(int frames, int window) {
+    std::vector<WindowPlan> plan;
+    const int half = window / 2;
+    if (frames <= 0) return plan;
+    plan.push_back({0, std::min(window, frames), 0});
+    while (plan.back().start + plan.back().length < frames) {
+        const int start = plan.back().start + half;
+        plan.push_back({start, std::min(window, frames - start), half});
+    }
+    return plan;
+}
+
+namespace {
+
+torch::Tensor matrix_tensor(const Eigen::MatrixXf& m) {
+    // Eigen is column-major: copy row by row into a [rows, cols] tensor.
+    auto t = torch::empty({m.rows(), m.cols()});
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(t.data_ptr<float>(), m.rows(), m.cols()) = m;
+    return t;
+}
+
+struct WindowRef {
+    int seq = 0, index = 0;  // index within its sequence's plan
+    WindowPlan plan;
+};
+
+}  // namespace
+
+std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::vector<InsoleSequence>& inputs,
+                                        const ReconstructOptions& opt) {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(opt.seed);
+    bundle.train(false);
+    const int W = bundle.config.input_T, half = W / 2;
+    const auto insole_mean = train::to_tensor(bundle.stats.insole_mean), insole_std = train::to_tensor(bundle.stats.insole_std);
+    const auto pose_mean = train::to_tensor(bundle.stats.pose_mean), pose_std = train::to_tensor(bundle.stats.pose_std);
+    model::DiffusionSchedule schedule(bundle.config.diffusion_T);
+    int steps = opt.steps;
+    if (opt.sampler == "fast" && steps <= 0) steps = 20;
+    if (opt.sampler == "ddpm" && steps > 0 && steps < bundle.config.diffusion_T)
+        fail_input("--steps " + std::to_string(steps) + " with --sampler ddpm: the ancestral sampler runs all " +
+                   std::to_string(bundle.config.diffusion_T) + " steps; use --sampler fast for fewer");
+    if (opt.sampler != "ddpm" && opt.sampler != "fast") fail_input("--sampler " + opt.sampler + ": expected ddpm or fast");
+
+    std::vector<Reconstruction> out(inputs.size());
+    std::vector<torch::Tensor> insoles_n(inputs.size());
+    std::vector<std::vector<WindowPlan>> plans(inputs.size());
+    for (size_t s = 0; s < inputs.size(); ++s) {
+        if (inputs[s].insoles.cols() != 50) fail_input(inputs[s].source, 0, "expected 50 insole channels per frame");
+        insoles_n[s] = (matrix_tensor(inputs[s].insoles) - insole_mean) / insole_std;
+        plans[s] = plan_sequence_windows(inputs[s].frames(), W);
+        out[s].poses = Eigen::MatrixXf::Zero(inputs[s].frames(), 66);
+        if (opt.details && bundle.is_diffusion()) out[s].attention.assign(static_cast<size_t>(inputs[s].frames()) * 24, 0.f);
+    }
+
+    // Groups of windows of equal length run as one batch; windows are grouped by length so that
+    // the full windows of every sequence run in lockstep, then the final partial windows.
+    std::map<int, std::vector<WindowRef>, std::greater<int>> groups;
+    for (size_t s = 0; s < inputs.size(); ++s)
+        for (size_t k = 0; k < plans[s].size(); ++k)
+            groups[plans[s][k].length].push_back({static_cast<int>(s), static_cast<int>(k), plans[s][k]});
+
+    // Per sequence and window: the window's last W/2 frames at each noise level, for the window
+    // after it when that one runs in a later group.
+    std::map<std::pair<int, int>, std::map<int64_t, torch::Tensor>> tails;
+    std::map<std::pair<int, int>, torch::Tensor> finals;  // clean result of each window [L, 63]
+
+    int64_t total_windows = 0;
+    for (auto& g : groups) total_windows += static_cast<int64_t>(g.second.size());
+    Progress progress("reconstruct", total_windows, "windows");
+    if (!opt.progress) Progress::set_enabled(false);
+
+    for (auto& [length, windows] : groups) {
+        const int64_t B = static_cast<int64_t>(windows.size());
+        auto batch = torch::empty({B, length, 50});
+        for (int64_t b = 0; b < B; ++b) {
+            const auto& w = windows[static_cast<size_t>(b)];
+            batch[b] = insoles_n[static_cast<size_t>(w.seq)].narrow(0, w.plan.start, length);
+        }
+        // Row of each window's predecessor inside this batch (-1: none or in an earlier group).
+        std::map<std::pair<int, int>, int64_t> row;
+        for (int64_t b = 0; b < B; ++b) row[{windows[static_cast<size_t>(b)].seq, windows[static_cast<size_t>(b)].index}] = b;
+        std::vector<int64_t> prev_row(static_cast<size_t>(B), -1);
+        std::vector<bool> needs_tail(static_cast<size_t>(B), false);
+        for (int64_t b = 0; b < B; ++b) {
+            const auto& w = windows[static_cast<size_t>(b)];
+            auto it = row.find({w.seq, w.index - 1});
+            if (w.index > 0 && it != row.end()) prev_row[static_cast<size_t>(b)] = it->second;
+            // A later window in another group will need this window's tail trajectory.
+            if (w.index + 1 < static_cast<int>(plans[static_cast<size_t>(w.seq)].size()) &&
+                plans[static_cast<size_t>(w.seq)][static_cast<size_t>(w.index + 1)].length != length)
+                needs_tail[static_cast<size_t>(b)] = true;
+        }
+
+        torch::Tensor x0;
+        if (bundle.is_diffusion()) {
+            model::SamplerOptions so;
+            so.steps = opt.sampler == "fast" ? steps : 0;
+            so.guidance = opt.guidance;
+            so.bf16 = opt.bf16;
+            // Inpainting (§8): at every level, each window's first W/2 frames become its
+            // predecessor's last W/2 frames at the same level, in window order.
+            so.on_step = [&](int64_t t, torch::Tensor& x) {
+                for (int64_t b = 0; b < B; ++b) {
+                    const auto& w = windows[static_cast<size_t>(b)];
+                    if (w.index == 0) continue;
+                    const int64_t p = prev_row[static_cast<size_t>(b)];
+                    if (p >= 0) {
+                        x[b].narrow(0, 0, half).copy_(x[p].narrow(0, W - half, half));
+                    } else {
+                        auto& tail = tails[{w.seq, w.index - 1}];
+                        auto it = tail.find(t);
+                        if (it == tail.end()) throw std::logic_error("reconstruct: missing predecessor trajectory");
+                        x[b].narrow(0, 0, half).copy_(it->second);
+                    }
+                }
+                for (int64_t b = 0; b < B; ++b)
+                    if (needs_tail[static_cast<size_t>(b)]) {
+                        const auto& w = windows[static_cast<size_t>(b)];
+                        tails[{w.seq, w.index}][t] = x[b].narrow(0, length - half, half).clone();
+                    }
+            };
+            std::vector<torch::Tensor> attention;
+            x0 = model::sample_poses(bundle.diffusion, schedule, batch, so, opt.details ? &attention : nullptr);
+            if (opt.details && !attention.empty()) {
+                // [B, 8, 3L, Lk] per layer; per-component heads attend over the L frames of their
+                // component: take the weight on the same frame, averaged over layers.
+                for (int64_t b = 0; b < B; ++b) {
+                    const auto& w = windows[static_cast<size_t>(b)];
+                    auto& att = out[static_cast<size_t>(w.seq)].attention;
+                    for (int f = w.plan.keep_from; f < length; ++f)
+                        for (int part = 0; part < 3; ++part)
+                            for (int c = 0; c < 8; ++c) {
+                                double sum = 0;
+                                for (const auto& a : attention) {
+                                    const int64_t keys = a.size(3);
+                                    const int64_t key = keys == length ? f : c * length + f;  // standard x-attn: 8L keys
+                                    sum += a[b][c][part * length + f][key].item<double>();
+                                }
+                                att[static_cast<size_t>((w.plan.start + f) * 24 + part * 8 + c)] =
+                                    static_cast<float>(sum / attention.size());
+                            }
+                }
+            }
+        } else {
+            // Regressors: windows in the same layout, no inpainting needed.
+            x0 = bundle.mlp ? bundle.mlp->forward(batch) : bundle.transformer->forward(batch);
+        }
+        // Root displacement from the IMU network, per window.
+        auto disp = bundle.root->forward(batch);
+        const auto joints = x0 * pose_std.narrow(0, 3, 63) + pose_mean.narrow(0, 3, 63);
+        disp = disp * pose_std.narrow(0, 0, 3) + pose_mean.narrow(0, 0, 3);
+        for (int64_t b = 0; b < B; ++b) {
+            const auto& w = windows[static_cast<size_t>(b)];
+            auto& poses = out[static_cast<size_t>(w.seq)].poses;
+            auto j = joints[b].contiguous();
+            auto d = disp[b].contiguous();
+            for (int f = w.plan.keep_from; f < length; ++f) {
+                const int frame = w.plan.start + f;
+                for (int k = 0; k < 3; ++k) poses(frame, k) = d[f][k].item<float>();
+                const float* jp = j.data_ptr<float>() + static_cast<int64_t>(f) * 63;
+                for (int k = 0; k < 63; ++k) poses(frame, 3 + k) = jp[k];
+            }
+            progress.advance();
+        }
+    }
+    progress.finish();
+    if (!opt.progress) Progress::set_enabled(true);
+
+    if (opt.root == "double_integration") {
+        for (size_t s = 0; s < inputs.size(); ++s) {
+            const auto d = model::double_integration_displacement(matrix_tensor(inputs[s].insoles), inputs[s].rate_hz);
+            for (int f = 0; f < inputs[s].frames(); ++f)
+                for (int k = 0; k < 3; ++k) out[s].poses(f, k) = d[f][k].item<float>();
+        }
+    } else if (opt.root != "network") {
+        fail_input("root: expected network or double_integration, found " + opt.root);
+    }
+    return out;
+}
+
+MotionOut positions_from_poses(const Eigen::MatrixXf& poses, const Eigen::Vector3d& root_start_m) {
+    MotionOut m;
+    const int F = static_cast<int>(poses.rows());
+    Eigen::Vector3d root = root_start_m;
+    for (int f = 0; f < F; ++f) {
+        root += poses.row(f).head<3>().cast<double>().transpose();
+        m.root_m.push_back(root);
+        m.joints_m.push_back(root);
+        for (int j = 0; j < 21; ++j)
+            m.joints_m.push_back(root + Eigen::Vector3d(poses(f, 3 + 3 * j), poses(f, 4 + 3 * j), poses(f, 5 + 3 * j)));
+    }
+    return m;
+}
+
+kin::Motion motion_from_poses(const Eigen::MatrixXf& poses, const kin::Skeleton& skeleton, double fps,
+                              const Eigen::Vector3d& root_start_m) {
+    const MotionOut m = positions_from_poses(poses, root_start_m);
+    return kin::inverse_kinematics(skeleton, m.joints_m, static_cast<int>(poses.rows()), fps);
+}
+
+std::vector<std::array<bool, 2>> foot_contacts(const MotionOut& m, double fps) {
+    const int F = static_cast<int>(m.root_m.size());
+    std::vector<std::array<bool, 2>> c(static_cast<size_t>(F), {false, false});
+    const int toes[2] = {kin::LeftToeBase, kin::RightToeBase};
+    for (int foot = 0; foot < 2; ++foot) {
+        double floor_y = 1e30;
+        for (int f = 0; f < F; ++f) floor_y = std::min(floor_y, m.joints_m[static_cast<size_t>(f * 22 + toes[foot])].y());
+        for (int f = 0; f < F; ++f) {
+            const auto& p = m.joints_m[static_cast<size_t>(f * 22 + toes[foot])];
+            const auto& q = m.joints_m[static_cast<size_t>(std::min(F - 1, f + 1) * 22 + toes[foot])];
+            const auto& o = m.joints_m[static_cast<size_t>(std::max(0, f - 1) * 22 + toes[foot])];
+            Eigen::Vector3d v = (q - o) * fps / std::max(1, std::min(F - 1, f + 1) - std::max(0, f - 1));
+            v.y() = 0;
+            c[static_cast<size_t>(f)][static_cast<size_t>(foot)] = p.y() - floor_y < 0.05 && v.norm() < 0.5;
+        }
+    }
+    return c;
+}
+
+std::array<int, 2> count_steps(const std::vector<std::array<bool, 2>>& contacts, int min_frames) {
+    std::array<int, 2> steps{0, 0};
+    for (int foot = 0; foot < 2; ++foot) {
+        int run = 0;
+        bool in_contact = false, seen_swing = false;
+        for (const auto& c : contacts) {
+            if (c[static_cast<size_t>(foot)]) {
+                ++run;
+                if (!in_contact && run >= min_frames) {
+                    in_contact = true;
+                    if (seen_swing) ++steps[static_cast<size_t>(foot)];
+                }
+            } else {
+                run = 0;
+                if (in_contact) seen_swing = true;
+                in_contact = false;
+            }
+        }
+    }
+    return steps;
+}
+
+}  // namespace s2m::infer

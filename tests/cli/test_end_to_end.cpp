@@ -1,0 +1,103 @@
+// The whole chain on bundled data with the tiny config: synth -> preprocess -> train -> reconstruct
+// -> evaluate, through the s2m binary as a user runs it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "step2motion/eval/metrics.hpp"
+#include "step2motion/io/bvh.hpp"
+#include "step2motion/io/dataset.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace s2m;
+
+TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
+    const fs::path dir = test::temp_dir("end_to_end");
+    const fs::path cmu = test::project_data() / "mocap" / "cmu";
+    std::string out;
+    // Two synthetic subjects from the bundled clips: S1 trains, S2 (another take of the walk with
+    // another body) is the test subject.
+    ASSERT_EQ(test::run_s2m("-q synth " + (cmu / "07_01.bvh").string() + " " + (cmu / "09_01.bvh").string() + " " +
+                                (cmu / "05_03.bvh").string() + " --map cmu --subject S1 --out " + (dir / "ds").string(),
+                            &out),
+              0)
+        << out;
+    ASSERT_EQ(test::run_s2m("-q synth " + (cmu / "07_01.bvh").string() + " --map cmu --subject S2 --weight-kg 60 --seed 3 --out " +
+                                (dir / "ds").string(),
+                            &out),
+              0)
+        << out;
+    const fs::path data = dir / "data.h5";
+    ASSERT_EQ(test::run_s2m("-q preprocess --input " + (dir / "ds").string() + " --out " + data.string() +
+                                " --test-subjects S2 --val-fraction 0.3 --seed 1",
+                            &out),
+              0)
+        << out;
+    const fs::path model = dir / "model";
+    const fs::path config = fs::path(S2M_SOURCE_DIR) / "configs" / "tiny.json";
+    ASSERT_EQ(test::run_s2m("-q train --config " + config.string() + " --data " + data.string() + " --out " + model.string(), &out), 0)
+        << out;
+    ASSERT_TRUE(fs::exists(model / "model.pt"));
+
+    // Reconstruct the test clip and a real Moticon recording (no mocap: the IMU filter path).
+    const fs::path rec = dir / "rec";
+    const fs::path real = test::project_data() / "moticon" / "230927_102114.txt";
+    ASSERT_EQ(test::run_s2m("-q reconstruct --model " + model.string() + " " + data.string() + " " + real.string() +
+                                " --out " + rec.string() + " --sampler fast --steps 10 --details",
+                            &out),
+              0)
+        << out;
+    const io::Dataset ds = io::read_dataset(data.string());
+    for (const auto& clip : ds.clips) {
+        if (clip.split != "test") continue;
+        std::string name = clip.name;
+        for (auto& ch : name)
+            if (ch == '/') ch = '_';
+        const io::Bvh bvh = io::read_bvh((rec / (name + ".bvh")).string());
+        EXPECT_EQ(bvh.num_frames, clip.frames());  // one pose per 30 Hz input frame
+        EXPECT_NEAR(bvh.frame_time_s, 1.0 / 30, 1e-9);
+        EXPECT_EQ(bvh.joints.size(), 22u);
+        EXPECT_TRUE(bvh.joints[0].offset.isZero());
+        EXPECT_TRUE(fs::exists(rec / (name + ".json")));
+    }
+    // 17.5 s of 100 Hz insoles -> 526 frames at 30 Hz.
+    const io::Bvh real_bvh = io::read_bvh((rec / "230927_102114.bvh").string());
+    EXPECT_EQ(real_bvh.num_frames, 526);
+
+    // Evaluate: finite metrics, and the reconstruction beats predicting the training mean pose.
+    const fs::path report = dir / "report";
+    ASSERT_EQ(test::run_s2m("-q evaluate --model " + model.string() + " --data " + data.string() +
+                                " --seeds 2 --sampler fast --steps 10 --out " + report.string(),
+                            &out),
+              0)
+        << out;
+    std::ifstream in(report / "metrics.json");
+    const auto metrics = nlohmann::json::parse(in);
+    ASSERT_TRUE(metrics.contains("model"));
+    const auto& overall = metrics["model"]["overall"];
+    for (const auto& key : eval::kMetricKeys) {
+        ASSERT_TRUE(overall[key]["mean"].is_number()) << key;
+        EXPECT_TRUE(std::isfinite(overall[key]["mean"].get<double>())) << key;
+    }
+    EXPECT_TRUE(fs::exists(report / "metrics.csv"));
+    EXPECT_TRUE(fs::exists(report / "table.tex"));
+
+    // Mean-pose baseline: the training split's mean joint positions in every frame.
+    eval::MetricSet mean_pose;
+    for (const auto& clip : ds.clips) {
+        if (clip.split != "test") continue;
+        io::RowMatrixXf pred = clip.poses;
+        for (int f = 0; f < pred.rows(); ++f)
+            for (int k = 0; k < 66; ++k) pred(f, k) = ds.stats.pose_mean[k];
+        eval::accumulate_metrics(eval::from_pose_frames(pred.data(), clip.frames(), 30),
+                                 eval::from_pose_frames(clip.poses.data(), clip.frames(), 30), mean_pose);
+    }
+    EXPECT_LT(overall["MPJPE_cm"]["mean"].get<double>(), mean_pose["MPJPE_cm"].mean());
+    std::printf("end-to-end: MPJPE %.1f cm (mean pose %.1f cm), MPJPE_Legs %.1f cm, MRPE %.2f m\n",
+                overall["MPJPE_cm"]["mean"].get<double>(), mean_pose["MPJPE_cm"].mean(),
+                overall["MPJPE_Legs_cm"]["mean"].get<double>(), overall["MRPE_m"]["mean"].get<double>());
+}

@@ -1,0 +1,39 @@
+// s2m evaluate: the paper's metrics for one or more models on a dataset file's clips.
+#include <iostream>
+
+#include "command.hpp"
+#include "step2motion/eval/evaluate.hpp"
+#include "step2motion/eval/metrics.hpp"
+
+static std::function<int()> setup_evaluate(CLI::App& app) {
+    auto opt = std::make_shared<s2m::eval::EvaluateOptions>();
+    auto out = std::make_shared<std::string>();
+    auto precision = std::make_shared<std::string>("fp32");
+    app.add_option("--model", opt->models, "trained model folder (repeat to compare models)")->required();
+    app.add_option("--data", opt->data, "dataset file (.h5) with ground truth")->required();
+    app.add_option("--split", opt->split, "clips to evaluate: test, val, train or all");
+    app.add_option("--seeds", opt->seeds, "sampling seeds per clip");
+    app.add_option("--out", *out, "report folder (metrics.json, metrics.csv, table.tex)")->required();
+    app.add_option("--steps", opt->reconstruct.steps, "denoising steps (ddpm: all; fast: default 20)");
+    app.add_option("--sampler", opt->reconstruct.sampler, "ddpm or fast")->check(CLI::IsMember({"ddpm", "fast"}));
+    app.add_option("--guidance", opt->reconstruct.guidance, "classifier-free guidance weight");
+    app.add_option("--seed", opt->reconstruct.seed, "first sampling seed");
+    app.add_option("--precision", *precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}));
+    app.add_flag("--double-integration", opt->double_integration,
+                 "also score the first model with the root from double integration of foot acceleration");
+    return [opt, out, precision]() {
+        opt->reconstruct.bf16 = *precision == "bf16";
+        const auto metrics = s2m::eval::evaluate_models(*opt);
+        s2m::eval::write_report(*out, metrics);
+        std::printf("%-34s %10s %12s %14s %8s %10s\n", "model", "MPJPE_cm", "Legs_cm", "MPJVE_Legs", "MRPE_m", "drift_%");
+        for (auto it = metrics.begin(); it != metrics.end(); ++it) {
+            const auto& o = (*it)["overall"];
+            auto v = [&](const char* k) { return o[k]["mean"].is_number() ? o[k]["mean"].get<double>() : NAN; };
+            std::printf("%-34s %10.2f %12.2f %14.2f %8.3f %10.1f\n", it.key().c_str(), v("MPJPE_cm"), v("MPJPE_Legs_cm"),
+                        v("MPJVE_Legs_cm_s"), v("MRPE_m"), v("drift_percent"));
+        }
+        std::cout << "report written to " << *out << "/ (metrics.json, metrics.csv, table.tex)\n";
+        return 0;
+    };
+}
+S2M_COMMAND("evaluate", "metrics of trained models on a dataset file", setup_evaluate);

@@ -1,0 +1,110 @@
+// s2m reconstruct: insole recordings → BVH with a trained model.
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "command.hpp"
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/files.hpp"
+#include "step2motion/infer/reconstruct.hpp"
+#include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/train/model_bundle.hpp"
+
+namespace {
+struct ReconstructCli {
+    std::string model, out, skeleton, split = "test", precision = "fp32", map = "step2motion";
+    std::vector<std::string> inputs;
+    s2m::infer::ReconstructOptions options;
+    bool details = false;
+};
+
+// Root height at rest for recordings without mocap: the hips above the lowest joint.
+Eigen::Vector3d standing_root(const s2m::kin::Skeleton& s) {
+    double lowest = 0;
+    for (const auto& p : s.rest_positions()) lowest = std::min(lowest, p.y());
+    return Eigen::Vector3d(0, -lowest + 0.03, 0);
+}
+}  // namespace
+
+static std::function<int()> setup_reconstruct(CLI::App& app) {
+    auto opt = std::make_shared<ReconstructCli>();
+    app.add_option("--model", opt->model, "trained model folder (or its model.pt)")->required();
+    app.add_option("inputs", opt->inputs,
+                   "Moticon exports (.txt), dataset files (.h5), UnderPressure-layout folders or FOLDER:SEQ")
+        ->required();
+    app.add_option("--out", opt->out, "output folder for the BVH files")->required();
+    app.add_option("--steps", opt->options.steps, "denoising steps (ddpm: all; fast: default 20)");
+    app.add_option("--sampler", opt->options.sampler, "ddpm or fast")->check(CLI::IsMember({"ddpm", "fast"}));
+    app.add_option("--guidance", opt->options.guidance, "classifier-free guidance weight w (1 = none)");
+    app.add_option("--seed", opt->options.seed, "sampling seed");
+    app.add_option("--skeleton", opt->skeleton, "output skeleton (BVH; mapped with --map)");
+    app.add_option("--map", opt->map, "joint map of --skeleton");
+    app.add_option("--split", opt->split, "dataset clips to reconstruct: train, val, test or all");
+    app.add_option("--precision", opt->precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}));
+    app.add_option("--root", opt->options.root, "network (IMU root network) or double_integration")
+        ->check(CLI::IsMember({"network", "double_integration"}));
+    app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
+    return [opt]() {
+        namespace fs = std::filesystem;
+        s2m::train::ModelBundle model = s2m::train::load_model(s2m::train::model_file(opt->model));
+        const double rate_hz = 30;
+        const auto inputs = s2m::infer::load_inputs(opt->inputs, opt->split, rate_hz);
+        s2m::kin::Skeleton given;
+        if (!opt->skeleton.empty()) {
+            const auto bvh = s2m::io::read_bvh(opt->skeleton);
+            const auto map = s2m::kin::load_joint_map(opt->map);
+            const double scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::kin::detect_bvh_scale(bvh);
+            given = s2m::kin::retarget_to_canonical(s2m::kin::motion_from_bvh(bvh, scale), map, opt->skeleton).skeleton;
+        }
+        opt->options.bf16 = opt->precision == "bf16";
+        opt->options.details = opt->details;
+        const auto results = s2m::infer::reconstruct(model, inputs, opt->options);
+        fs::create_directories(opt->out);
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            const auto& in = inputs[i];
+            s2m::kin::Skeleton skeleton = model.skeleton;
+            if (!given.names.empty()) skeleton = given;
+            else if (in.offsets_m.size() == 22) skeleton.offsets_m = in.offsets_m;
+            const Eigen::Vector3d start = in.has_root_start ? in.root_start_m : standing_root(skeleton);
+            const auto motion = s2m::infer::motion_from_poses(results[i].poses, skeleton, rate_hz, start);
+            const std::string bvh_path = (fs::path(opt->out) / (in.name + ".bvh")).string();
+            s2m::io::write_bvh(bvh_path, s2m::kin::bvh_from_motion(motion), {6});
+            if (opt->details) {
+                const auto pos = s2m::infer::positions_from_poses(results[i].poses, start);
+                const auto contacts = s2m::infer::foot_contacts(pos, rate_hz);
+                nlohmann::json j;
+                j["source"] = in.source;
+                j["rate_hz"] = rate_hz;
+                j["frames"] = in.frames();
+                j["body_parts"] = {"left_leg", "right_leg", "body"};
+                j["components"] = {"left_heel", "left_toes", "left_imu", "left_force_cop",
+                                   "right_heel", "right_toes", "right_imu", "right_force_cop"};
+                j["attention_note"] = "per frame, body part and insole component: the attention weight on the same frame of that component, averaged over layers";
+                nlohmann::json att = nlohmann::json::array(), con = nlohmann::json::array();
+                for (int f = 0; f < in.frames(); ++f) {
+                    if (!results[i].attention.empty()) {
+                        nlohmann::json frame = nlohmann::json::array();
+                        for (int p = 0; p < 3; ++p) {
+                            nlohmann::json row = nlohmann::json::array();
+                            for (int c = 0; c < 8; ++c) row.push_back(results[i].attention[static_cast<size_t>(f * 24 + p * 8 + c)]);
+                            frame.push_back(row);
+                        }
+                        att.push_back(frame);
+                    }
+                    con.push_back({contacts[static_cast<size_t>(f)][0], contacts[static_cast<size_t>(f)][1]});
+                }
+                j["attention"] = att;
+                j["foot_contacts"] = con;
+                const auto steps = s2m::infer::count_steps(contacts);
+                j["steps"] = {{"left", steps[0]}, {"right", steps[1]}};
+                s2m::write_file_atomic((fs::path(opt->out) / (in.name + ".json")).string(), j.dump() + "\n");
+            }
+            spdlog::info("{} -> {} ({} frames at {:g} Hz)", in.source, bvh_path, in.frames(), rate_hz);
+        }
+        std::cout << "wrote " << inputs.size() << " BVH file(s) to " << opt->out << "\n";
+        return 0;
+    };
+}
+S2M_COMMAND("reconstruct", "reconstruct motion (BVH) from insole recordings with a trained model", setup_reconstruct);
