@@ -68,11 +68,20 @@ inline PairedFixture make_paired(const std::filesystem::path& dir, const std::st
         kin::forward_kinematics(at, &world);
         const int foot_j = foot == 0 ? kin::LeftFoot : kin::RightFoot;
         const int b = foot * io::kFootChannels;
+        imu::Quat prev = world[static_cast<size_t>(foot_j)] * in_foot[foot];
         for (int i = 0; i < rows; ++i) {
             ch(i, b) = static_cast<float>(i / 100.0);  // pressure 1 carries the insole clock
             for (int c = 1; c < 16; ++c) ch(i, b + c) = 2.0f;
-            const imu::Vec3 a = imu::device_acceleration_g(world_acc_g, world[static_cast<size_t>(i) * 22 + foot_j] * in_foot[foot]);
-            for (int k = 0; k < 3; ++k) ch(i, b + io::kAccOffset + k) = static_cast<float>(a[k]);
+            const imu::Quat q = world[static_cast<size_t>(i) * 22 + foot_j] * in_foot[foot];
+            const imu::Vec3 a = imu::device_acceleration_g(world_acc_g, q);
+            // Angular rate in the device frame from the orientation change since the previous row.
+            const Eigen::AngleAxisd step(prev.conjugate() * q);
+            const imu::Vec3 w = step.axis() * step.angle() * 100.0 * 180.0 / M_PI;
+            prev = q;
+            for (int k = 0; k < 3; ++k) {
+                ch(i, b + io::kAccOffset + k) = static_cast<float>(a[k]);
+                ch(i, b + io::kGyroOffset + k) = static_cast<float>(w[k]);
+            }
             ch(i, b + io::kForceOffset) = 300.f;
         }
     }

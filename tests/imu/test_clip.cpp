@@ -48,8 +48,35 @@ TEST(Clip, SynchronisedResampledAndWorldAccelerations) {
     EXPECT_LT(worst_joint, 1e-4) << "metres";
     // Readings are interpolated from 100 Hz before rotation with the 30 Hz foot orientation.
     EXPECT_LT(worst_acc, 0.05) << "g";
+    std::printf("mocap frame: worst world acceleration error %.4f g, worst pose error %.2g m\n", worst_acc, worst_joint);
     EXPECT_NEAR((c.root_start_m - p[0]).norm(), 0, 1e-5);
     for (int r = 0; r < c.frames(); ++r) EXPECT_EQ(c.insole_valid(r, 0), 1);
+}
+
+// Without mocap: the orientation filter on the insole IMU alone must give world accelerations close
+// to the truth on real foot motion (CMU walk; the readings encode zero world acceleration, so any
+// tilt error shows as a horizontal acceleration of sin(error) g).
+TEST(Clip, FilterFrameOnRealFootMotion) {
+    S2M_REQUIRE_SHARED();
+    const auto dir = test::temp_dir("clip_filter");
+    const kin::Motion canon = test::canonical_walk_240(2.8);
+    const test::PairedFixture fx = test::make_paired(dir, "walk", canon, 0.3, 0.3, Eigen::Vector3d::Zero());
+    io::RecordingSource src;
+    src.name = "walk";
+    src.insoles = fx.insoles;
+    src.sync = fx.sync;
+    src.mocap = fx.bvh;
+    imu::ClipOptions o;
+    o.imu_frame = imu::ImuFrameMode::Filter;
+    const io::DatasetClip c = imu::build_clip(src, o);
+    EXPECT_EQ(c.imu_frame, "filter");
+    double worst = 0;
+    for (int r = 0; r < c.frames(); ++r)
+        for (int foot = 0; foot < 2; ++foot)
+            worst = std::max(worst, static_cast<double>(c.insoles.block(r, foot * io::kFootChannels + io::kAccOffset, 1, 3).norm()));
+    EXPECT_LT(worst, std::sin(2.0 * M_PI / 180)) << "tilt error above 2 degrees somewhere";
+    std::printf("filter on the CMU walk: worst world acceleration %.4f g (tilt error %.2f deg)\n", worst,
+                std::asin(std::min(1.0, worst)) * 180 / M_PI);
 }
 
 TEST(Clip, WithoutSyncFileStreamsStartTogether) {
