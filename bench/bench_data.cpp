@@ -101,6 +101,24 @@ int main() {
     std::printf("moticon parse: %.1f MB in %.3f s = %.0f MB/s (%d frames, 1 h at 100 Hz)\n", text.size() / 1e6, best,
                 text.size() / 1e6 / best, frames);
 
+    // The real exports, when ../shared is there (small files: per-file overheads count).
+    const fs::path real = fs::path(S2M_SOURCE_DIR).parent_path() / "shared" / "data" / "moticon";
+    if (fs::exists(real)) {
+        std::vector<std::string> texts;
+        size_t bytes = 0;
+        for (const auto& e : fs::directory_iterator(real))
+            if (e.path().extension() == ".txt") {
+                texts.push_back(read_text_file(e.path().string()));
+                bytes += texts.back().size();
+            }
+        const int reps = 20;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int k = 0; k < reps; ++k)
+            for (const auto& t : texts) io::parse_moticon(t, "real.txt");
+        const double t = seconds_since(t0);
+        std::printf("moticon parse, the %zu real exports: %.0f MB/s\n", texts.size(), bytes * reps / 1e6 / t);
+    }
+
     // 2. One hour of recordings: 12 clips x 5 min, 100 Hz insoles (lead 0.5 s) + 240 Hz BVH + sync.
     const int clips = 12, clip_s = 300;
     const auto g0 = std::chrono::steady_clock::now();

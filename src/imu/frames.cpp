@@ -45,12 +45,10 @@ Quat exp_rotation(const Vec3& omega_rad_s, double dt) {
 }  // namespace
 
 Quat insole_frame_in_foot(const kin::Skeleton& s, int foot) {
-    const int foot_j = foot == 0 ? kin::LeftFoot : kin::RightFoot;
     const int toe_j = foot == 0 ? kin::LeftToeBase : kin::RightToeBase;
     if (!kin::is_canonical(s)) fail_input("insole_frame_in_foot: expected the canonical 22-joint skeleton");
     // Rest pose: all rotations identity, so the foot's local axes are the world axes.
     Vec3 x = s.offsets_m[static_cast<size_t>(toe_j)];
-    (void)foot_j;
     x.y() = 0;  // the sole lies flat in the rest pose even when the toe joint sits lower than the ankle
     if (x.norm() < 1e-6) x = Vec3::UnitZ();
     x.normalize();

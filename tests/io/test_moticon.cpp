@@ -255,10 +255,8 @@ TEST(Moticon, GapsShortRowsAndMissingRows) {
     std::istringstream in(text);
     std::string l;
     while (std::getline(in, l)) lines.push_back(l);
-    const size_t h = 5;  // header lines before data (Start time, Size, Tag, column header ... )
     size_t first_data = 0;
     while (lines[first_data][0] == '#') ++first_data;
-    (void)h;
     auto cut_after_fields = [](const std::string& s, int keep) {
         size_t p = 0;
         for (int k = 0; k < keep; ++k) p = s.find('\t', p) + 1;
