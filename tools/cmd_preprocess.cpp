@@ -21,7 +21,7 @@
 namespace {
 
 struct PreprocessOptions {
-    std::string input, out, test_subjects, imu_frame = "mocap", scale = "auto";
+    std::string input, out, test_subjects, imu_frame = "mocap", scale = "auto", map = "auto";
     double hz = 30, val_fraction = 0.1;
     unsigned seed = 0;
 };
@@ -50,8 +50,16 @@ static std::function<int()> setup_preprocess(CLI::App& app) {
                    "world frame of the accelerations: mocap (foot orientation from mocap) or filter (insole IMU alone)")
         ->check(CLI::IsMember({"mocap", "filter"}));
     app.add_option("--scale", opt->scale, "BVH units: auto or metres per unit");
+    app.add_option("--map", opt->map,
+                   "joint map for mocap without one in the manifest: auto (xsens for MVNX, detected for BVH), a preset "
+                   "or a JSON map file");
     return [opt]() {
-        const auto sources = s2m::io::find_recordings(opt->input);
+        auto sources = s2m::io::find_recordings(opt->input);
+        if (opt->map != "auto") {
+            s2m::kin::load_joint_map(opt->map);  // fail early on a bad name or file
+            for (auto& s : sources)
+                if (s.map == "auto") s.map = opt->map;
+        }
         const auto test_subjects = split_list(opt->test_subjects);
         std::set<std::string> known_subjects;
         for (const auto& s : sources) known_subjects.insert(s.subject);
@@ -85,7 +93,9 @@ static std::function<int()> setup_preprocess(CLI::App& app) {
             if (d.clips[i].split == "train") pool.push_back(i);
         std::mt19937 rng(opt->seed);
         std::shuffle(pool.begin(), pool.end(), rng);
-        const size_t n_val = static_cast<size_t>(std::lround(opt->val_fraction * static_cast<double>(pool.size())));
+        size_t n_val = static_cast<size_t>(std::lround(opt->val_fraction * static_cast<double>(pool.size())));
+        // A positive fraction always holds out at least one clip when there are two to choose from.
+        if (opt->val_fraction > 0 && n_val == 0 && pool.size() >= 2) n_val = 1;
         if (pool.size() - n_val < 1)
             s2m::fail_input(opt->input, 0, "no clip left for training (all subjects in --test-subjects or --val-fraction too large)");
         for (size_t k = 0; k < n_val; ++k) d.clips[pool[k]].split = "val";
