@@ -115,7 +115,7 @@ TEST(Clip, SyncSpanBeyondTheFileIsAnInputError) {
 }
 
 // A synthetic MVN body (23 segments, rigid) moving with smooth random rotations.
-io::Mvnx synthetic_mvnx(int frames) {
+io::Mvnx synthetic_mvnx(int frames, bool stiff_l5 = false) {
     io::Mvnx m;
     m.source = "synthetic";
     m.subject = "test";
@@ -154,7 +154,8 @@ io::Mvnx synthetic_mvnx(int frames) {
         std::vector<Eigen::Quaterniond> world(23);
         for (int s = 0; s < 23; ++s) {
             const double t = f / 240.0;
-            const Eigen::Quaterniond local(Eigen::AngleAxisd(0.3 * std::sin(1.3 * t + s), Eigen::Vector3d(std::cos(s), 1, std::sin(s)).normalized()));
+            Eigen::Quaterniond local(Eigen::AngleAxisd(0.3 * std::sin(1.3 * t + s), Eigen::Vector3d(std::cos(s), 1, std::sin(s)).normalized()));
+            if (stiff_l5 && m.segments[s] == "L5") local.setIdentity();
             const int p = m.parents[s];
             world[s] = (p < 0 ? Eigen::Quaterniond(Eigen::AngleAxisd(0.2 * t, Eigen::Vector3d::UnitY())) : world[p]) * local;
             const Eigen::Vector3d pos = p < 0 ? Eigen::Vector3d(0.5 * t, 0.95, 0.2 * t) : Eigen::Vector3d(m.positions_m[m.positions_m.size() - (s - p)] + world[p] * off(m.segments[s]));
@@ -250,5 +251,16 @@ TEST(Clip, FromMvnx) {
     // the legs by a few millimetres. motion_from_mvnx itself is exact (Mvnx.RoundTripZUpAndRigidMotion).
     EXPECT_LT(worst_foot, 0.02);
     EXPECT_LT(worst_head, 0.02);
+    // With L5 held still the skeleton is consistent with the canonical one and the legs are exact.
+    write_file_atomic((dir / "walk.mvnx").string(), io::format_mvnx(synthetic_mvnx(480, true)));
+    const io::Mvnx stiff = synthetic_mvnx(480, true);
+    const io::DatasetClip c2 = imu::build_clip(src, {});
+    double worst_stiff = 0;
+    for (int r = 0; r < c2.frames(); ++r) {
+        const size_t f = static_cast<size_t>(8 * (r + 1)) * 23;
+        const Eigen::Vector3d foot = stiff.positions_m[f + lfoot] - stiff.positions_m[f + pelvis];
+        for (int a = 0; a < 3; ++a) worst_stiff = std::max(worst_stiff, std::abs(c2.poses(r, 3 * kin::LeftFoot + a) - foot[a]));
+    }
+    EXPECT_LT(worst_stiff, 1e-4);
     std::printf("MVNX clip: worst left-foot error %.2g m, head %.3f m\n", worst_foot, worst_head);
 }
