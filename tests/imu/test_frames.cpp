@@ -8,6 +8,7 @@
 #include "step2motion/imu/frames.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/canonical.hpp"
+#include "test_support.hpp"
 
 using namespace s2m;
 using imu::Quat;
@@ -183,5 +184,31 @@ TEST(MocapFrames, InsoleFrameFromRestPoseAndGravityRemoved) {
     for (int k = 0; k < 3; ++k) {
         EXPECT_NEAR(ch(0, io::kAccOffset + k), 0, 1e-6);
         EXPECT_NEAR(ch(0, io::kFootChannels + io::kAccOffset + k), 0, 1e-6);
+    }
+}
+
+// Real insole recordings (no mocap): over a walk the foot ends where it started in height, so the
+// mean vertical world acceleration is about 0, and so is the whole world acceleration while the foot
+// is still. Raw specific force averages +1 g up instead; a wrong filter would not remove it.
+TEST(OrientationFilter, RealWalksHaveZeroMeanVerticalAcceleration) {
+    if (test::shared_dir().empty()) GTEST_SKIP() << "../shared not present";
+    for (const char* name : {"230927_102114.txt", "230927_102137.txt", "230927_102231.txt"}) {
+        SCOPED_TRACE(name);
+        const io::MoticonRecording rec = io::read_moticon((test::shared_dir() / "data" / "moticon" / name).string());
+        Eigen::MatrixXf ch = io::insole_channels(rec);
+        imu::accelerations_to_world_filtered(ch, rec.rate_hz);
+        for (int foot = 0; foot < 2; ++foot) {
+            const int b = foot * io::kFootChannels;
+            // Skip the start where a foot was not connected yet.
+            long first = 0;
+            while (!rec.feet[foot].valid[static_cast<size_t>(first)]) ++first;
+            const long n = ch.rows() - first;
+            const double mean_up = ch.col(b + io::kAccOffset + 1).tail(n).mean();
+            EXPECT_NEAR(mean_up, 0.0, 0.05) << "foot " << foot;
+            // Horizontal mean is also near zero (the walker starts and ends at rest).
+            const double mean_x = ch.col(b + io::kAccOffset).tail(n).mean(), mean_z = ch.col(b + io::kAccOffset + 2).tail(n).mean();
+            EXPECT_LT(std::hypot(mean_x, mean_z), 0.1) << "foot " << foot;
+            std::printf("%s foot %d: mean world acceleration (%.3f, %.3f, %.3f) g\n", name, foot, mean_x, mean_up, mean_z);
+        }
     }
 }
