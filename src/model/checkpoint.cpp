@@ -57,7 +57,10 @@ TensorDict read_tensor_dict(const std::string& path) {
     for (const auto& kv : read_generic_dict(path)) {
         if (!kv.key().isString()) fail_input(path + ": dict key is not a string");
         const auto& k = kv.key().toStringRef();
-        if (!kv.value().isTensor()) fail_input(path + ": entry '" + k + "' is not a tensor");
+        if (!kv.value().isTensor()) {
+            if (k.rfind("s2m.", 0) == 0) continue;  // our checkpoint's metadata: weights are still readable
+            fail_input(path + ": entry '" + k + "' is not a tensor");
+        }
         out[k] = kv.value().toTensor();
     }
     return out;

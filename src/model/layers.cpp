@@ -96,3 +96,25 @@ torch::nn::Sequential mlp(const std::vector<int64_t>& sizes) {
 torch::Tensor normalizer_id_buffer() { return torch::zeros({}, torch::kLong); }
 
 }  // namespace s2m::model
+
+#include <ATen/autocast_mode.h>
+
+namespace s2m::model {
+
+CpuAutocast::CpuAutocast(bool enable) : active_(enable) {
+    if (!active_) return;
+    prev_enabled_ = at::autocast::is_cpu_enabled();
+    prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::increment_nesting();
+}
+
+CpuAutocast::~CpuAutocast() {
+    if (!active_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_cpu_enabled(prev_enabled_);
+    at::autocast::set_autocast_cpu_dtype(prev_dtype_);
+}
+
+}  // namespace s2m::model

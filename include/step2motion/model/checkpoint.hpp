@@ -12,7 +12,8 @@ namespace s2m::model {
 
 using TensorDict = std::map<std::string, torch::Tensor>;
 
-// A .pt file holding a plain dict of tensors; InputError "<path>: ..." for anything else.
+// A .pt file holding a plain dict of tensors (our checkpoints' "s2m.*" metadata entries are skipped);
+// InputError "<path>: ..." for anything else.
 TensorDict read_tensor_dict(const std::string& path);
 // Written atomically (temporary + rename).
 void write_tensor_dict(const std::string& path, const TensorDict& dict);

@@ -1,0 +1,442 @@
+// Unit tests of the networks, checkpoints, sampler and baselines (no shared data needed).
+#include "step2motion/core/error.hpp"
+#include "step2motion/model/baselines.hpp"
+#include "step2motion/model/checkpoint.hpp"
+#include "step2motion/model/sampler.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <ATen/autocast_mode.h>
+
+#include <fstream>
+#include <iostream>
+
+using namespace s2m::model;
+
+namespace {
+
+ModelConfig small_config() {
+    ModelConfig c;
+    c.hidden_dim = 32;
+    c.num_layers = 2;
+    c.n_heads = 4;
+    c.d_ff = 48;
+    c.input_T = 12;
+    c.diffusion_T = 20;
+    return c;
+}
+
+// A config unlike the shared fixtures: other width, depth, heads, window, T and a 2-layer root.
+ModelConfig other_config() {
+    ModelConfig c;
+    c.hidden_dim = 64;
+    c.num_layers = 3;
+    c.n_heads = 8;
+    c.d_ff = 96;
+    c.input_T = 10;
+    c.diffusion_T = 30;
+    c.root_layers = 2;
+    return c;
+}
+
+// Non-zero biases everywhere so that a mis-wired bias cannot hide.
+void randomize(torch::nn::Module& m) {
+    torch::NoGradGuard ng;
+    for (auto& p : m.parameters()) p.uniform_(-0.3, 0.3);
+}
+
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
+}
+
+NormalizationStats some_stats() {
+    NormalizationStats s;
+    s.pose_mean = torch::randn({66});
+    s.pose_std = torch::rand({66}) + 0.5;
+    s.insole_mean = torch::randn({50});
+    s.insole_std = torch::rand({50}) + 0.5;
+    return s;
+}
+
+template <class F>
+std::string input_error_of(F&& f) {
+    try {
+        f();
+    } catch (const s2m::InputError& e) {
+        return e.what();
+    }
+    return "(no InputError)";
+}
+
+}  // namespace
+
+TEST(ModelConfig, JsonRoundTripAndErrors) {
+    auto c = other_config();
+    c.cross_attention = CrossAttentionKind::Standard;
+    c.condition_inputs = ConditionInputs::ImuOnly;
+    auto back = config_from_json(config_to_json(c), "x.json");
+    EXPECT_EQ(config_difference(c, back), "");
+    EXPECT_NE(input_error_of([] { config_from_json("{\"hidden_dim\": 32}", "m.json"); }).find("m.json"),
+              std::string::npos);
+    c.hidden_dim = 36;  // not divisible by 8 heads
+    EXPECT_NE(c.check().find("divisible"), std::string::npos);
+    EXPECT_EQ(config_difference(small_config(), other_config()), "hidden_dim: 32 vs 64");
+}
+
+TEST(Networks, OwnFixtureOfAnotherSizeRoundTrips) {
+    torch::manual_seed(1);
+    Step2Motion model(other_config());
+    randomize(*model);
+    model->eval();
+    auto dir = s2m::test::temp_dir("model_fixture");
+    auto path = (dir / "other_size.pt").string();
+    write_tensor_dict(path, reference_dict(model));
+
+    auto loaded = load_reference_weights(path);
+    EXPECT_EQ(config_difference(loaded->config, other_config()), "");
+    torch::NoGradGuard ng;
+    auto x = torch::randn({2, 7, 63}), c = torch::randn({2, 7, 50});
+    auto t = torch::tensor({3, 30}, torch::kLong);
+    auto cond_a = model->condition(c), cond_b = loaded->condition(c);
+    EXPECT_EQ(max_abs_diff(model->denoise(x, t, &cond_a), loaded->denoise(x, t, &cond_b)), 0.0);
+    EXPECT_EQ(max_abs_diff(model->denoise(x, t, nullptr), loaded->denoise(x, t, nullptr)), 0.0);
+    EXPECT_EQ(max_abs_diff(model->displacement(c), loaded->displacement(c)), 0.0);
+    // The 2-layer root encoder is recognised from the keys.
+    EXPECT_EQ(loaded->root->encoder->layers->size(), 2u);
+}
+
+TEST(Networks, StrictLoadingNamesTheProblem) {
+    Step2Motion model(small_config());
+    auto dict = reference_dict(model);
+    auto missing = dict;
+    missing.erase("prior.body_emb.weight");
+    Step2Motion target(small_config());
+    EXPECT_NE(input_error_of([&] { load_networks(target, missing, "w.pt"); }).find("missing weight 'prior.body_emb.weight'"),
+              std::string::npos);
+    auto extra = dict;
+    extra["control.decoder_layers.5.norm.weight"] = torch::ones({32});
+    EXPECT_NE(input_error_of([&] { load_networks(target, extra, "w.pt"); }).find("unexpected weight"), std::string::npos);
+    auto wrong = dict;
+    wrong["root.linear.weight"] = torch::ones({3, 16});
+    auto msg = input_error_of([&] { load_networks(target, wrong, "w.pt"); });
+    EXPECT_NE(msg.find("w.pt: 'root.linear.weight' has shape [3, 16]"), std::string::npos) << msg;
+}
+
+TEST(Checkpoint, RoundTripAndMismatchErrors) {
+    torch::manual_seed(2);
+    Step2Motion model(small_config());
+    randomize(*model);
+    model->eval();
+    auto stats = some_stats();
+    auto dir = s2m::test::temp_dir("model_checkpoint");
+    auto path = (dir / "model.pt").string();
+    save_checkpoint(path, model, stats);
+
+    auto ck = load_checkpoint(path);
+    EXPECT_EQ(ck.format_version, kCheckpointFormatVersion);
+    EXPECT_EQ(config_difference(ck.config, small_config()), "");
+    EXPECT_TRUE(torch::equal(ck.stats.pose_std, stats.pose_std));
+    EXPECT_TRUE(torch::equal(ck.stats.insole_mean, stats.insole_mean));
+    {
+        torch::NoGradGuard ng;
+        auto x = torch::randn({1, 12, 63}), c = torch::randn({1, 12, 50});
+        auto t = torch::tensor({5}, torch::kLong);
+        auto ca = model->condition(c), cb = ck.model->condition(c);
+        EXPECT_EQ(max_abs_diff(model->denoise(x, t, &ca), ck.model->denoise(x, t, &cb)), 0.0);
+    }
+    // A checkpoint is also a valid reference-style weight file.
+    EXPECT_NO_THROW(load_reference_weights(path));
+
+    // Config mismatch against what the caller expects.
+    auto other = small_config();
+    other.d_ff = 64;
+    auto msg = input_error_of([&] { load_checkpoint(path, &other); });
+    EXPECT_NE(msg.find("d_ff: 48 vs 64"), std::string::npos) << msg;
+
+    // Tampered files: rewrite the container with one entry changed.
+    auto tamper = [&](const std::string& key, c10::IValue value) {
+        std::ifstream in(path, std::ios::binary);
+        std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto g = torch::pickle_load(bytes).toGenericDict();
+        g.insert_or_assign(key, value);
+        auto out_bytes = torch::pickle_save(c10::IValue(g));
+        auto out_path = (dir / ("tampered_" + std::to_string(std::hash<std::string>()(key)) + ".pt")).string();
+        std::ofstream(out_path, std::ios::binary).write(out_bytes.data(), std::streamsize(out_bytes.size()));
+        return out_path;
+    };
+    msg = input_error_of([&] { load_checkpoint(tamper("s2m.format_version", torch::scalar_tensor(int64_t(7), torch::kLong))); });
+    EXPECT_NE(msg.find("format version 7"), std::string::npos) << msg;
+    msg = input_error_of([&] { load_checkpoint(tamper("prior.linear_weight_typo", torch::ones({2}))); });
+    EXPECT_NE(msg.find("unexpected weight 'prior.linear_weight_typo'"), std::string::npos) << msg;
+    msg = input_error_of([&] { load_checkpoint(tamper("prior.body_emb.weight", torch::ones({32, 40}))); });
+    EXPECT_NE(msg.find("'prior.body_emb.weight' has shape [32, 40]"), std::string::npos) << msg;
+    msg = input_error_of([&] { load_checkpoint(tamper("stats.insole_std", torch::ones({49}))); });
+    EXPECT_NE(msg.find("insole_std has shape [49]"), std::string::npos) << msg;
+    msg = input_error_of([&] { load_checkpoint(tamper("stats.pose_std", torch::zeros({66}))); });
+    EXPECT_NE(msg.find("pose_std has values <= 0"), std::string::npos) << msg;
+    msg = input_error_of([&] { load_checkpoint(tamper("config.hidden_dim", torch::scalar_tensor(int64_t(64), torch::kLong))); });
+    EXPECT_NE(msg.find("disagree"), std::string::npos) << msg;
+    auto json = config_to_json(small_config());
+    json.replace(json.find("\"hidden_dim\":32"), 15, "\"hidden_dim\":64");
+    msg = input_error_of([&] { load_checkpoint(tamper("s2m.config", json)); });
+    EXPECT_NE(msg.find("disagree with the stored configuration (hidden_dim: 64 vs 32)"), std::string::npos) << msg;
+    msg = input_error_of([&] { load_checkpoint(tamper("s2m.config", std::string("{not json"))); });
+    EXPECT_NE(msg.find("not valid JSON"), std::string::npos) << msg;
+    // A plain reference dict is not our checkpoint; a missing file is a one-line error.
+    write_tensor_dict((dir / "plain.pt").string(), reference_dict(model));
+    EXPECT_NE(input_error_of([&] { load_checkpoint((dir / "plain.pt").string()); }).find("not a step2motion checkpoint"),
+              std::string::npos);
+    EXPECT_NE(input_error_of([&] { load_checkpoint((dir / "nope.pt").string()); }).find("cannot open"), std::string::npos);
+    // Refuses to write invalid statistics; nothing is left behind.
+    auto bad = stats;
+    bad.insole_std = torch::zeros({50});
+    EXPECT_THROW(save_checkpoint((dir / "bad.pt").string(), model, bad), s2m::InputError);
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad.pt"));
+}
+
+TEST(Networks, InsoleAttentionWeightsAndComponentRouting) {
+    torch::manual_seed(3);
+    Step2Motion model(small_config());
+    randomize(*model);
+    model->eval();
+    torch::NoGradGuard ng;
+    const int64_t B = 2, S = 9;
+    auto x = torch::randn({B, S, 63}), c = torch::randn({B, S, 50});
+    auto t = torch::tensor({4, 17}, torch::kLong);
+    auto cond = model->condition(c);
+    std::vector<torch::Tensor> attn;
+    auto out = model->denoise(x, t, &cond, &attn);
+    ASSERT_EQ(attn.size(), 2u);
+    EXPECT_EQ(attn[0].sizes(), torch::IntArrayRef({B, 8, 3 * S, S}));
+    EXPECT_LT(max_abs_diff(attn[1].sum(-1), torch::ones({B, 8, 3 * S})), 1e-5);
+    // Head i reads only component i: the keys of head 2 (left IMU) change with the left gyro channel
+    // and no other head's keys do.
+    auto c2 = c.clone();
+    c2.index_put_({torch::indexing::Slice(), torch::indexing::Slice(), 20}, 5.0);
+    auto cond2 = model->condition(c2);
+    for (int h = 0; h < 8; ++h) {
+        double d = max_abs_diff(cond.keys[0].select(1, h), cond2.keys[0].select(1, h));
+        if (h == 2) EXPECT_GT(d, 1e-3);
+        else EXPECT_EQ(d, 0.0) << "head " << h;
+    }
+    // Dropped condition: the insoles no longer matter.
+    auto drop = torch::zeros({B});
+    auto ca = model->condition(c, drop), cb = model->condition(c2 * 3.0, drop);
+    EXPECT_EQ(max_abs_diff(model->denoise(x, t, &ca), model->denoise(x, t, &cb)), 0.0);
+    EXPECT_GT(max_abs_diff(model->denoise(x, t, &ca), out), 1e-4);
+}
+
+TEST(Networks, StandardCrossAttentionAndInputAblations) {
+    torch::manual_seed(4);
+    torch::NoGradGuard ng;
+    auto cfg = small_config();
+    cfg.cross_attention = CrossAttentionKind::Standard;
+    Step2Motion std_model(cfg);
+    std_model->eval();
+    const int64_t B = 1, S = 6;
+    auto x = torch::randn({B, S, 63}), c = torch::randn({B, S, 50});
+    auto t = torch::tensor({7}, torch::kLong);
+    auto cond = std_model->condition(c);
+    std::vector<torch::Tensor> attn;
+    std_model->denoise(x, t, &cond, &attn);
+    EXPECT_EQ(attn[0].sizes(), torch::IntArrayRef({B, 8, 3 * S, 8 * S}));  // every head sees all tokens
+
+    auto pressure_changed = c.clone(), imu_changed = c.clone();
+    pressure_changed.narrow(2, 0, 16).add_(1.0);
+    imu_changed.narrow(2, 16, 6).add_(1.0);
+    for (auto inputs : {ConditionInputs::PressureOnly, ConditionInputs::ImuOnly, ConditionInputs::All}) {
+        auto ac = small_config();
+        ac.condition_inputs = inputs;
+        Step2Motion m(ac);
+        m->eval();
+        auto base_c = m->condition(c);
+        auto base = m->denoise(x, t, &base_c);
+        auto pc = m->condition(pressure_changed), ic = m->condition(imu_changed);
+        double dp = max_abs_diff(m->denoise(x, t, &pc), base), di = max_abs_diff(m->denoise(x, t, &ic), base);
+        SCOPED_TRACE(to_string(inputs));
+        if (inputs == ConditionInputs::PressureOnly) { EXPECT_GT(dp, 1e-5); EXPECT_EQ(di, 0.0); }
+        if (inputs == ConditionInputs::ImuOnly) { EXPECT_EQ(dp, 0.0); EXPECT_GT(di, 1e-5); }
+        if (inputs == ConditionInputs::All) { EXPECT_GT(dp, 1e-5); EXPECT_GT(di, 1e-5); }
+        // The root network reads the IMU channels only, whatever the conditioning.
+        EXPECT_EQ(max_abs_diff(m->displacement(pressure_changed), m->displacement(c)), 0.0);
+        EXPECT_GT(max_abs_diff(m->displacement(imu_changed), m->displacement(c)), 1e-5);
+    }
+}
+
+TEST(Networks, BatchedWindowsEqualOneByOne) {
+    torch::manual_seed(5);
+    Step2Motion model(small_config());
+    randomize(*model);
+    model->eval();
+    torch::NoGradGuard ng;
+    auto x = torch::randn({4, 12, 63}), c = torch::randn({4, 12, 50});
+    auto t = torch::tensor({1, 5, 12, 20}, torch::kLong);
+    auto cond = model->condition(c);
+    auto batched = model->denoise(x, t, &cond);
+    for (int64_t b = 0; b < 4; ++b) {
+        auto cb = model->condition(c.narrow(0, b, 1));
+        auto one = model->denoise(x.narrow(0, b, 1), t.narrow(0, b, 1), &cb);
+        EXPECT_LT(max_abs_diff(one, batched.narrow(0, b, 1)), 1e-5);
+    }
+}
+
+TEST(Diffusion, StridedLevelsAndTranslationLoss) {
+    DiffusionSchedule s(200);
+    auto lv = s.strided_steps(10);
+    ASSERT_EQ(lv.size(), 10u);
+    EXPECT_EQ(lv.front(), 200);
+    for (size_t i = 1; i < lv.size(); ++i) EXPECT_LT(lv[i], lv[i - 1]);
+    EXPECT_GE(lv.back(), 1);
+    EXPECT_EQ(sampler_levels(s, 0).size(), 200u);
+    // Loss by hand: pred - target = 1 on frame 0 only → MSE 1/(S·3)·3... per element.
+    auto pred = torch::zeros({1, 4, 3}), target = torch::zeros({1, 4, 3});
+    pred.index_put_({0, 0}, torch::ones({3}));
+    // MSE = 3/12; cumsum differs by 1 on all 4 frames → 12/12 = 1; total 0.25 + 0.001.
+    EXPECT_NEAR(translation_loss(pred, target).item<double>(), 0.251, 1e-7);
+    // q_sample at t = 0 is the clean sample.
+    auto x0 = torch::randn({2, 3, 63});
+    EXPECT_LT(max_abs_diff(s.q_sample(x0, torch::zeros({2}, torch::kLong), torch::randn_like(x0)), x0), 1e-7);
+}
+
+TEST(Sampler, CachedConditioningGivesIdenticalSamples) {
+    torch::manual_seed(6);
+    Step2Motion model(small_config());
+    randomize(*model);
+    DiffusionSchedule sched(small_config().diffusion_T);
+    auto c = torch::randn({3, 12, 50});
+    for (int steps : {0, 5}) {
+        for (double w : {1.0, 2.5}) {
+            SamplerOptions a, b;
+            a.steps = b.steps = steps;
+            a.guidance = b.guidance = w;
+            b.cache_condition = false;
+            torch::manual_seed(42);
+            auto xa = sample_poses(model, sched, c, a);
+            torch::manual_seed(42);
+            auto xb = sample_poses(model, sched, c, b);
+            EXPECT_TRUE(torch::equal(xa, xb)) << "steps " << steps << " w " << w;
+            EXPECT_TRUE(torch::isfinite(xa).all().item<bool>());
+        }
+    }
+    // Guidance actually changes the result.
+    SamplerOptions g1, g3;
+    g3.guidance = 3.0;
+    torch::manual_seed(9);
+    auto x1 = sample_poses(model, sched, c, g1);
+    torch::manual_seed(9);
+    auto x3 = sample_poses(model, sched, c, g3);
+    EXPECT_GT(max_abs_diff(x1, x3), 1e-4);
+}
+
+TEST(Sampler, InpaintingAndStepHookInLockstep) {
+    torch::manual_seed(7);
+    Step2Motion model(small_config());
+    randomize(*model);
+    DiffusionSchedule sched(small_config().diffusion_T);
+    const int64_t B = 3, S = 12, H = 6;
+    auto c = torch::randn({B, S, 50});
+    // Known first half of window 0; windows 1.. copy the previous window's last H frames at every step.
+    SamplerOptions opt;
+    opt.steps = 8;
+    auto mask = torch::zeros({B, S, 1});
+    mask.index_put_({0, torch::indexing::Slice(0, H)}, 1.0);
+    opt.inpaint.mask = mask;
+    opt.inpaint.values = torch::randn({B, S, 63});
+    std::vector<int64_t> seen;
+    opt.on_step = [&](int64_t t, torch::Tensor& x) {
+        seen.push_back(t);
+        for (int64_t b = 1; b < B; ++b) x[b].narrow(0, 0, H).copy_(x[b - 1].narrow(0, S - H, H));
+    };
+    auto out = sample_poses(model, sched, c, opt);
+    auto expect_levels = sampler_levels(sched, 8);
+    expect_levels.push_back(0);
+    EXPECT_EQ(seen, expect_levels);
+    EXPECT_TRUE(torch::equal(out[0].narrow(0, 0, H), opt.inpaint.values[0].narrow(0, 0, H)));
+    for (int64_t b = 1; b < B; ++b)
+        EXPECT_TRUE(torch::equal(out[b].narrow(0, 0, H), out[b - 1].narrow(0, S - H, H)));
+}
+
+TEST(Sampler, Bf16AutocastStaysCloseToFp32) {
+    torch::manual_seed(8);
+    auto cfg = small_config();
+    Step2Motion model(cfg);
+    model->eval();
+    DiffusionSchedule sched(cfg.diffusion_T);
+    torch::NoGradGuard ng;
+    auto x = torch::randn({2, 12, 63}), c = torch::randn({2, 12, 50});
+    auto t = torch::tensor({3, 15}, torch::kLong);
+    auto cond = model->condition(c);
+    auto ref = model->denoise(x, t, &cond);
+    torch::Tensor low;
+    {
+        CpuAutocast ac;
+        auto cb = model->condition(c);
+        low = model->denoise(x, t, &cb);
+    }
+    EXPECT_EQ(low.scalar_type(), torch::kBFloat16);  // autocast really ran the products in bf16
+    double d = max_abs_diff(low, ref), scale = ref.abs().max().item<double>();
+    std::cout << "[bf16] one denoiser pass: max |bf16 - fp32| = " << d << " (output max " << scale << ")\n";
+    EXPECT_GT(d, 0.0);
+    EXPECT_LT(d, 0.05 * scale);
+    EXPECT_FALSE(at::autocast::is_cpu_enabled());  // the guard restored the state
+}
+
+TEST(Baselines, RegressorsShapesAndGradients) {
+    torch::manual_seed(10);
+    RegressorConfig rc;
+    rc.input_T = 10;
+    rc.hidden_dim = 32;
+    rc.d_ff = 48;
+    MlpRegressor mlp_r(rc);
+    TransformerRegressor tr(rc);
+    auto c = torch::randn({2, 10, 50});
+    auto y1 = mlp_r(c), y2 = tr(c);
+    EXPECT_EQ(y1.sizes(), torch::IntArrayRef({2, 10, 63}));
+    EXPECT_EQ(y2.sizes(), torch::IntArrayRef({2, 10, 63}));
+    (y1.square().mean() + y2.square().mean()).backward();
+    for (auto& p : mlp_r->parameters()) EXPECT_TRUE(p.grad().defined());
+    for (auto& p : tr->parameters()) EXPECT_TRUE(p.grad().defined());
+    EXPECT_EQ(mlp_r(c.narrow(1, 0, 7)).sizes(), torch::IntArrayRef({2, 7, 63}));
+    EXPECT_THROW(tr(torch::randn({1, 11, 50})), s2m::InputError);
+}
+
+TEST(Baselines, DoubleIntegrationOfConstantAcceleration) {
+    const int64_t n = 30;
+    const double hz = 30.0;
+    auto ins = torch::zeros({n, 50});
+    ins.narrow(1, 16, 1).fill_(0.1);        // left foot 0.1 g forward (x)
+    ins.narrow(1, 25 + 16, 1).fill_(0.3);   // right foot 0.3 g → mean 0.2 g
+    auto d = double_integration_displacement(ins, hz);
+    ASSERT_EQ(d.sizes(), torch::IntArrayRef({n, 3}));
+    const double a = 0.2 * 9.80665, dt = 1.0 / hz;
+    // Semi-implicit Euler from rest: position after n frames = a·dt²·n(n+1)/2.
+    EXPECT_NEAR(d.select(1, 0).sum().item<double>(), a * dt * dt * n * (n + 1) / 2.0, 1e-4);
+    EXPECT_EQ(d.select(1, 1).abs().max().item<double>(), 0.0);
+}
+
+TEST(Training, OneNetworkStepReducesTheLossOnAFixedBatch) {
+    torch::manual_seed(11);
+    auto cfg = small_config();
+    cfg.dropout = 0.0;
+    Step2Motion model(cfg);
+    model->train();
+    DiffusionSchedule sched(cfg.diffusion_T);
+    torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
+    auto x0 = torch::randn({8, 12, 63}), c = torch::randn({8, 12, 50});
+    auto t = torch::randint(0, cfg.diffusion_T + 1, {8}, torch::kLong);
+    auto eps = torch::randn_like(x0);
+    auto x_t = sched.q_sample(x0, t, eps);
+    double first = 0, last = 0;
+    for (int i = 0; i < 40; ++i) {
+        opt.zero_grad();
+        auto cond = model->condition(c);
+        auto loss = pose_loss(model->denoise(x_t, t, &cond), x0) +
+                    translation_loss(model->displacement(c), x0.narrow(2, 0, 3));
+        loss.backward();
+        opt.step();
+        (i == 0 ? first : last) = loss.item<double>();
+    }
+    EXPECT_LT(last, 0.8 * first);
+    for (auto& p : model->control->parameters()) EXPECT_TRUE(p.grad().defined());
+}
