@@ -32,15 +32,19 @@ const char* kPresetStep2Motion = R"({"name": "step2motion", "joints": {
 // joints the canonical skeleton keeps; mapping Spine to LowerBack and Head to Neck1 keeps every
 // canonical bone rigid, so that world positions are reproduced exactly (Spine and Neck then sit on
 // their parents: zero-length Hips->Spine and Spine3->Neck bones). Head's end site reaches CMU's Head.
+// The same map covers the ASF/AMC joint names of CMU's own conversion (hip, lfemur, ltibia, ...).
 const char* kPresetCmu = R"({"name": "cmu", "joints": {
-  "Hips": "Hips", "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
-  "LeftToeBase": "LeftToeBase", "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
-  "RightFoot": "RightFoot", "RightToeBase": "RightToeBase",
-  "Spine": "LowerBack", "Spine1": "Spine", "Spine3": "Spine1", "Neck": "Neck", "Head": "Neck1",
-  "LeftShoulder": {"between": ["LeftShoulder", "LeftArm"], "at": 0.4}, "LeftArm": "LeftArm",
-  "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand",
-  "RightShoulder": {"between": ["RightShoulder", "RightArm"], "at": 0.4}, "RightArm": "RightArm",
-  "RightForeArm": "RightForeArm", "RightHand": "RightHand"}})";
+  "Hips": ["Hips", "hip"], "LeftUpLeg": ["LeftUpLeg", "lfemur"], "LeftLeg": ["LeftLeg", "ltibia"],
+  "LeftFoot": ["LeftFoot", "lfoot"], "LeftToeBase": ["LeftToeBase", "ltoes"],
+  "RightUpLeg": ["RightUpLeg", "rfemur"], "RightLeg": ["RightLeg", "rtibia"],
+  "RightFoot": ["RightFoot", "rfoot"], "RightToeBase": ["RightToeBase", "rtoes"],
+  "Spine": ["LowerBack", "lowerback"], "Spine1": ["Spine", "upperback"], "Spine3": ["Spine1", "thorax"],
+  "Neck": ["Neck", "lowerneck"], "Head": ["Neck1", "upperneck"],
+  "LeftShoulder": {"between": [["LeftShoulder", "lclavicle"], ["LeftArm", "lhumerus"]], "at": 0.4},
+  "LeftArm": ["LeftArm", "lhumerus"], "LeftForeArm": ["LeftForeArm", "lradius"], "LeftHand": ["LeftHand", "lwrist"],
+  "RightShoulder": {"between": [["RightShoulder", "rclavicle"], ["RightArm", "rhumerus"]], "at": 0.4},
+  "RightArm": ["RightArm", "rhumerus"], "RightForeArm": ["RightForeArm", "rradius"],
+  "RightHand": ["RightHand", "rwrist"]}})";
 
 // Xsens MVN segment names (BVH export or MVNX).
 const char* kPresetXsens = R"({"name": "xsens", "joints": {
@@ -64,7 +68,7 @@ const char* kPresetMixamo = R"({"name": "mixamo", "scale": 0.01, "joints": {
 
 // SNU woody/woody2 (20 and 26 joints: LeftToes, LeftShoulder1, HEad; no neck joint).
 const char* kPresetSnu = R"({"name": "snu", "joints": {
-  "Hips": "Hips", "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
+  "Hips": ["Hips", "root"], "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
   "LeftToeBase": ["LeftToes", "LeftToeBase"], "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
   "RightFoot": "RightFoot", "RightToeBase": ["RightToes", "RightToeBase"], "Spine": "Spine",
   "Spine1": {"between": ["Spine", "Spine1"], "at": 0.5}, "Spine3": "Spine1",
