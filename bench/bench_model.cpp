@@ -6,6 +6,7 @@
 #include "step2motion/model/diffusion.hpp"
 #include "step2motion/model/networks.hpp"
 #include "step2motion/model/sampler.hpp"
+#include "step2motion/model/threads.hpp"
 
 #include <ATen/Parallel.h>
 
@@ -87,14 +88,17 @@ int main(int argc, char** argv) {
     const int passes = argc > 2 ? std::atoi(argv[2]) : 200;
     const int train_steps = argc > 3 ? std::atoi(argv[3]) : 10;
     at::set_num_threads(threads);
+    const bool ftz = std::getenv("S2M_KEEP_DENORMALS") == nullptr;
+    if (ftz) set_flush_denormal(true);
     torch::manual_seed(0);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
 
     auto blas = s2m::blas_info();
     auto cpu = s2m::cpu_features();
     std::printf("cpu: %s (amx_bf16 %d, avx512_bf16 %d)\n", cpu.model.c_str(), cpu.amx_bf16, cpu.avx512_bf16);
-    std::printf("blas: %s, core %s, OPENBLAS_CORETYPE=%s; torch threads %d\n", blas.library.c_str(),
-                blas.core.c_str(), blas.coretype_env.c_str(), at::get_num_threads());
+    std::printf("blas: %s, core %s, OPENBLAS_CORETYPE=%s; torch threads %d; flush denormals %s\n",
+                blas.library.c_str(), blas.core.c_str(), blas.coretype_env.c_str(), at::get_num_threads(),
+                ftz ? "on" : "off (S2M_KEEP_DENORMALS)");
 
     ModelConfig cfg;  // the paper's size: hidden 256, 2 layers, 4 heads, FF 512, window 100, T 200
     Step2Motion model(cfg);

@@ -56,12 +56,12 @@ torch::Tensor DiffusionSchedule::ddim_step(const torch::Tensor& x0_hat, const to
 std::vector<int64_t> DiffusionSchedule::strided_steps(int count) const {
     if (count < 1) count = 1;
     if (count > T_) count = T_;
+    if (count == 1) return {int64_t(T_)};
+    // Evenly spaced from T (pure noise) down to 1, so that the last prediction is made at the lowest
+    // noise level; distinct because count <= T.
     std::vector<int64_t> out;
-    for (int i = 0; i < count; ++i) {
-        // Evenly spaced from T down to ≥ 1, always starting at T (pure noise level).
-        int64_t s = T_ - int64_t(std::llround(double(i) * double(T_) / double(count)));
-        if (out.empty() || s < out.back()) out.push_back(s < 1 ? 1 : s);
-    }
+    for (int i = 0; i < count; ++i)
+        out.push_back(T_ - int64_t(std::llround(double(i) * double(T_ - 1) / double(count - 1))));
     return out;
 }
 

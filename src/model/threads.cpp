@@ -1,5 +1,6 @@
 #include "step2motion/model/threads.hpp"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
 namespace s2m::model {
@@ -10,5 +11,12 @@ void set_compute_threads(int threads) {
 }
 
 int compute_threads() { return at::get_num_threads(); }
+
+bool set_flush_denormal(bool on) {
+    bool ok = at::globalContext().setFlushDenormal(on);
+    // Also in the intra-op pool's workers, which may already exist.
+    at::parallel_for(0, at::get_num_threads(), 1, [on](int64_t, int64_t) { at::globalContext().setFlushDenormal(on); });
+    return ok;
+}
 
 }  // namespace s2m::model

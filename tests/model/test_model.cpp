@@ -287,7 +287,9 @@ TEST(Diffusion, StridedLevelsAndTranslationLoss) {
     ASSERT_EQ(lv.size(), 10u);
     EXPECT_EQ(lv.front(), 200);
     for (size_t i = 1; i < lv.size(); ++i) EXPECT_LT(lv[i], lv[i - 1]);
-    EXPECT_GE(lv.back(), 1);
+    EXPECT_EQ(lv.back(), 1);
+    EXPECT_EQ(s.strided_steps(1), std::vector<int64_t>{200});
+    EXPECT_EQ(s.strided_steps(500).size(), 200u);
     EXPECT_EQ(sampler_levels(s, 0).size(), 200u);
     // Loss by hand: pred - target = 1 on frame 0 only → MSE 1/(S·3)·3... per element.
     auto pred = torch::zeros({1, 4, 3}), target = torch::zeros({1, 4, 3});

@@ -21,7 +21,7 @@ public:
                                    const torch::Tensor& z) const;
     // Deterministic DDIM step (η = 0) from level t to level t_prev < t with an x̂₀ prediction.
     torch::Tensor ddim_step(const torch::Tensor& x0_hat, const torch::Tensor& x_t, int64_t t, int64_t t_prev) const;
-    // `count` decreasing levels T = s₀ > s₁ > … > s_{count−1} ≥ 1 spread evenly over the schedule.
+    // `count` decreasing levels T = s₀ > s₁ > … > s_{count−1} = 1 spread evenly over the schedule.
     std::vector<int64_t> strided_steps(int count) const;
 
     // table[t] shaped [B, 1, 1] for broadcasting over [B, S, C].
