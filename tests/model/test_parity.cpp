@@ -44,11 +44,12 @@ constexpr double kTol = 1e-4;
 
 }  // namespace
 
-TEST(Parity, NetworksMatchReferenceFixtures) {
-    auto files = parity_fixtures();
-    if (files.empty()) GTEST_SKIP() << "no parity fixtures (../shared absent and S2M_PARITY_FIXTURES unset)";
+namespace {
+
+// Every output of one fixture file, sizes from its config.* entries.
+void check_fixture(const fs::path& f) {
     torch::NoGradGuard ng;
-    for (const auto& f : files) {
+    {
         std::cout << "[parity] checking " << f.string() << std::endl;
         SCOPED_TRACE(f.string());
         auto d = read_tensor_dict(f.string());
@@ -97,6 +98,64 @@ TEST(Parity, NetworksMatchReferenceFixtures) {
         auto loss = translation_loss(entry(d, "loss.in.pred"), entry(d, "loss.in.target"));
         EXPECT_LT(max_abs_diff(loss.reshape({1}), entry(d, "loss.out.translation").reshape({1})), kTol);
     }
+}
+
+}  // namespace
+
+TEST(Parity, NetworksMatchReferenceFixtures) {
+    auto files = parity_fixtures();
+    if (files.empty()) GTEST_SKIP() << "no parity fixtures (../shared absent and S2M_PARITY_FIXTURES unset)";
+    for (const auto& f : files) check_fixture(f);
+}
+
+// Not parity (the outputs are our own): checks that the harness reads every size from config.* and
+// handles T = 200, 3 layers, 8 heads, a 2-layer root and a sequence shorter than the window.
+TEST(Parity, HarnessOnGeneratedFixtureOfAnotherSize) {
+    torch::manual_seed(21);
+    ModelConfig cfg;
+    cfg.hidden_dim = 64;
+    cfg.num_layers = 3;
+    cfg.n_heads = 8;
+    cfg.d_ff = 96;
+    cfg.input_T = 12;
+    cfg.diffusion_T = 200;
+    cfg.root_layers = 2;
+    Step2Motion model(cfg);
+    {
+        torch::NoGradGuard ng;
+        for (auto& p : model->parameters()) p.uniform_(-0.2, 0.2);
+    }
+    model->eval();
+    torch::NoGradGuard ng;
+    const int64_t B = 2, S = 9;
+    auto d = reference_dict(model);
+    d["in.x_t"] = torch::randn({B, S, 63});
+    d["in.c"] = torch::randn({B, S, 50});
+    d["in.t"] = torch::tensor({1, 200}, torch::kLong);
+    d["in.c_mask"] = torch::tensor({0.f, 1.f});
+    auto cond = model->condition(d["in.c"], d["in.c_mask"]);
+    d["out.pose_cond"] = model->denoise(d["in.x_t"], d["in.t"], &cond);
+    d["out.pose_uncond"] = model->denoise(d["in.x_t"], d["in.t"], nullptr);
+    d["out.displacement"] = model->displacement(d["in.c"]);
+    DiffusionSchedule sched(cfg.diffusion_T);
+    d["diff.sqrt_cum_alphas"] = sched.sqrt_cum_alphas;
+    d["diff.sqrt_one_minus_cum_alphas"] = sched.sqrt_one_minus_cum_alphas;
+    d["diff.posterior_coeff_1"] = sched.posterior_coeff_1;
+    d["diff.posterior_coeff_2"] = sched.posterior_coeff_2;
+    d["diff.posterior_std"] = sched.posterior_std;
+    for (const char* k : {"diff.in.x0", "diff.in.eps", "diff.in.z"}) d[k] = torch::randn({B, S, 63});
+    d["diff.out.q_sample"] = sched.q_sample(d["diff.in.x0"], d["in.t"], d["diff.in.eps"]);
+    d["diff.out.posterior_sample"] = sched.posterior_sample(d["diff.in.x0"], d["in.x_t"], d["in.t"], d["diff.in.z"]);
+    d["loss.in.pred"] = torch::randn({B, S, 3});
+    d["loss.in.target"] = torch::randn({B, S, 3});
+    d["loss.out.translation"] = translation_loss(d["loss.in.pred"], d["loss.in.target"]).reshape({1});
+    d["pe.prior"] = model->prior->temporal_pe->positional_encoding.clone();
+    auto dir = s2m::test::temp_dir("parity_generated");
+    write_tensor_dict((dir / "generated_h64_l3_T200.pt").string(), d);
+    check_fixture(dir / "generated_h64_l3_T200.pt");
+    // And the fixture really carries the sizes it claims.
+    auto back = read_tensor_dict((dir / "generated_h64_l3_T200.pt").string());
+    EXPECT_EQ(config_difference(config_from_reference_dict(back, "gen"), cfg), "");
 }
 
 TEST(Parity, ParameterAndBufferNamesEqualFixtureKeys) {
