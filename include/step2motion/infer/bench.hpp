@@ -1,0 +1,20 @@
+#pragma once
+// `s2m bench`: the toolkit's speed figures in one place (BVH and Moticon parsing, GEMM, denoiser
+// passes, training throughput, reconstruction real-time factors), measured on this machine.
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+
+namespace s2m::infer {
+
+struct BenchOptions {
+    int hidden_dim = 256, num_layers = 2, window = 100;  // the paper's size
+    double motion_s = 20;                                  // length of the reconstructed sequence
+    bool quick = false;                                    // fewer repetitions
+    std::function<void(const std::string&)> on_figure;     // called as each figure is ready
+};
+
+nlohmann::json run_benchmarks(const BenchOptions& options);
+
+}  // namespace s2m::infer

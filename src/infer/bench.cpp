@@ -1,0 +1,185 @@
+#include "step2motion/infer/bench.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include <ATen/Parallel.h>
+
+#include "step2motion/core/system.hpp"
+#include "step2motion/infer/reconstruct.hpp"
+#include "step2motion/io/bvh.hpp"
+#include "step2motion/io/moticon.hpp"
+#include "step2motion/model/diffusion.hpp"
+#include "step2motion/model/layers.hpp"
+#include "step2motion/train/model_bundle.hpp"
+
+namespace s2m::infer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Best of `reps` timings of fn, in seconds.
+double best_of(int reps, const std::function<void()>& fn) {
+    double best = 1e30;
+    for (int i = 0; i < reps; ++i) {
+        auto t = Clock::now();
+        fn();
+        best = std::min(best, seconds_since(t));
+    }
+    return best;
+}
+
+// A synthetic BVH text (canonical-sized hierarchy, 10 s at 120 fps) for parse timing.
+std::string sample_bvh() {
+    io::Bvh b;
+    const int J = 22;
+    for (int j = 0; j < J; ++j) {
+        io::BvhJoint joint;
+        joint.name = "j" + std::to_string(j);
+        joint.parent = j == 0 ? -1 : j - 1;
+        joint.offset = Eigen::Vector3d(0, 0.1, 0);
+        if (j == 0) joint.channels = {io::Channel::Xposition, io::Channel::Yposition, io::Channel::Zposition};
+        for (auto c : {io::Channel::Zrotation, io::Channel::Xrotation, io::Channel::Yrotation}) joint.channels.push_back(c);
+        joint.first_channel = b.num_channels;
+        b.num_channels += static_cast<int>(joint.channels.size());
+        b.joints.push_back(joint);
+    }
+    b.num_frames = 1200;
+    b.frame_time_s = 1.0 / 120;
+    b.values.resize(static_cast<size_t>(b.num_frames) * b.num_channels);
+    for (size_t i = 0; i < b.values.size(); ++i) b.values[i] = std::sin(0.001 * i) * 90;
+    return io::format_bvh(b, {5});
+}
+
+std::string sample_moticon(int frames) {
+    io::MoticonRecording r;
+    r.header_style = "current";
+    r.insole_size = 6;
+    r.rate_hz = 100;
+    r.header["Size"] = "6";
+    r.time_s.resize(static_cast<size_t>(frames));
+    for (int f = 0; f < frames; ++f) r.time_s[static_cast<size_t>(f)] = f * 0.01;
+    for (auto& foot : r.feet) {
+        foot.pressure_n_cm2 = (Eigen::MatrixXf::Random(frames, 16).array().abs() * 10).matrix();
+        foot.pressure_n_cm2 = (foot.pressure_n_cm2 * 4).array().round().matrix() / 4;
+        foot.acceleration_g = Eigen::MatrixXf::Random(frames, 3);
+        foot.angular_rate_deg_s = Eigen::MatrixXf::Random(frames, 3) * 200;
+        foot.total_force_n = Eigen::VectorXf::Random(frames).array().abs() * 500;
+        foot.center_of_pressure = Eigen::MatrixXf::Random(frames, 2) * 0.4;
+        foot.valid.assign(static_cast<size_t>(frames), 1);
+    }
+    return io::format_moticon(r);
+}
+
+}  // namespace
+
+nlohmann::json run_benchmarks(const BenchOptions& o) {
+    nlohmann::json j;
+    auto report = [&](const std::string& key, double value) {
+        j[key] = value;
+        if (o.on_figure) {
+            std::ostringstream s;
+            s << key << ": " << value;
+            o.on_figure(s.str());
+        }
+    };
+    const int reps = o.quick ? 2 : 5;
+    torch::manual_seed(0);
+
+    {
+        const std::string text = sample_bvh();
+        const double s = best_of(reps, [&] { io::parse_bvh(text, "bench.bvh"); });
+        report("bvh_read_mb_s", text.size() / 1e6 / s);
+    }
+    {
+        const std::string text = sample_moticon(60000);
+        const double s = best_of(reps, [&] { io::parse_moticon(text, "bench.txt"); });
+        report("moticon_read_mb_s", text.size() / 1e6 / s);
+    }
+    {
+        torch::NoGradGuard no_grad;
+        const int n = 1024;
+        auto a = torch::randn({n, n}), b = torch::randn({n, n});
+        const double s = best_of(reps * 2, [&] { torch::mm(a, b); });
+        report("gemm_fp32_gflops", 2.0 * n * n * n / s / 1e9);
+    }
+
+    // Networks at the requested size, random weights.
+    train::TrainConfig config;
+    config.hidden_dim = o.hidden_dim;
+    config.num_layers = o.num_layers;
+    config.input_T = o.window;
+    train::ModelBundle bundle = train::ModelBundle::create(config);
+    bundle.stats.pose_mean.assign(66, 0.f);
+    bundle.stats.pose_std.assign(66, 1.f);
+    bundle.stats.insole_mean.assign(50, 0.f);
+    bundle.stats.insole_std.assign(50, 1.f);
+    model::DiffusionSchedule schedule(config.diffusion_T);
+    {
+        torch::NoGradGuard no_grad;
+        bundle.train(false);
+        auto x = torch::randn({1, o.window, 63});
+        auto c = torch::randn({1, o.window, 50});
+        auto t = torch::full({1}, 100, torch::kLong);
+        const auto cond = bundle.diffusion->condition(c);
+        const int passes = o.quick ? 10 : 50;
+        for (bool bf16 : {false, true}) {
+            model::CpuAutocast ac(bf16);
+            bundle.diffusion->denoise(x, t, &cond);
+            const double s = best_of(3, [&] {
+                for (int i = 0; i < passes; ++i) bundle.diffusion->denoise(x, t, &cond);
+            });
+            report(bf16 ? "denoiser_pass_ms_bf16" : "denoiser_pass_ms_fp32", s / passes * 1e3);
+        }
+    }
+    {
+        // Training throughput: batch 64, forward + backward + Adam (fp32).
+        bundle.train(true);
+        auto params = bundle.diffusion->parameters();
+        torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
+        const int64_t B = 64;
+        auto step = [&] {
+            auto x0 = torch::randn({B, o.window, 63});
+            auto c = torch::randn({B, o.window, 50});
+            auto t = torch::randint(0, config.diffusion_T + 1, {B}, torch::kLong);
+            auto x_t = schedule.q_sample(x0, t, torch::randn_like(x0));
+            const auto cond = bundle.diffusion->condition(c);
+            opt.zero_grad();
+            auto loss = model::pose_loss(bundle.diffusion->denoise(x_t, t, &cond), x0);
+            loss.backward();
+            opt.step();
+        };
+        step();
+        const int steps = o.quick ? 2 : 5;
+        const double s = best_of(1, [&] {
+            for (int i = 0; i < steps; ++i) step();
+        });
+        report("train_windows_per_s", B * steps / s);
+        bundle.train(false);
+    }
+    {
+        // Reconstruction of a sequence of motion_s seconds at 30 Hz: full 200-step DDPM (fp32,
+        // cached conditioning, windows in lockstep) and the fast 20-step sampler.
+        InsoleSequence seq;
+        seq.name = "bench";
+        seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(o.motion_s * 30), 50);
+        ReconstructOptions ro;
+        ro.progress = false;
+        const double full = best_of(1, [&] { reconstruct(bundle, {seq}, ro); });
+        report("reconstruct_rtf_200", full / o.motion_s);
+        ro.sampler = "fast";
+        ro.steps = 20;
+        const double fast = best_of(o.quick ? 1 : 3, [&] { reconstruct(bundle, {seq}, ro); });
+        report("reconstruct_rtf_fast", fast / o.motion_s);
+    }
+    const auto blas = blas_info();
+    j["blas_core"] = blas.core;
+    j["threads"] = at::get_num_threads();
+    j["model"] = {{"hidden_dim", o.hidden_dim}, {"num_layers", o.num_layers}, {"window", o.window}};
+    return j;
+}
+
+}  // namespace s2m::infer
