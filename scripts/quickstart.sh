@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The main job on bundled data: builds, maps a bundled CMU walk onto the canonical 22-joint
-# skeleton, and prints summaries of the source and the result.
+# The main job on bundled data: builds (installing what is missing), reconstructs the bundled real
+# Moticon walking recordings (slow, normal, fast) with the demo model, and prints the demo models'
+# metrics on held-out synthetic clips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
+s2m=build/bin/s2m
 out=out/quickstart
 mkdir -p "$out"
-clip=data/mocap/cmu/07_01.bvh
-build/bin/s2m info "$clip"
+
+echo "== Reconstructing the real Moticon walks with models/demo (200-step sampler)"
+"$s2m" -q reconstruct --model models/demo data/moticon/230927_102114.txt data/moticon/230927_102137.txt \
+  data/moticon/230927_102231.txt --out "$out/bvh" --details
+echo "BVH files (30 Hz, 22 joints, root trajectory) and per-frame details are in $out/bvh/"
 echo
-build/bin/s2m retarget "$clip" --map cmu --out "$out"
-echo
-build/bin/s2m info "$out/$(basename "$clip")"
-echo
-echo "canonical BVH written to $out/$(basename "$clip")"
+echo "== Demo models on held-out synthetic clips (data/demo-heldout.h5: 17 clips, 3.8 min)"
+"$s2m" -q evaluate --model models/demo --model models/demo-mlp --model models/demo-transformer \
+  --data data/demo-heldout.h5 --double-integration --out "$out/report"

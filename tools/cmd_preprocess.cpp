@@ -96,11 +96,15 @@ static std::function<int()> setup_preprocess(CLI::App& app) {
         size_t n_val = static_cast<size_t>(std::lround(opt->val_fraction * static_cast<double>(pool.size())));
         // A positive fraction always holds out at least one clip when there are two to choose from.
         if (opt->val_fraction > 0 && n_val == 0 && pool.size() >= 2) n_val = 1;
-        if (pool.size() - n_val < 1)
-            s2m::fail_input(opt->input, 0, "no clip left for training (all subjects in --test-subjects or --val-fraction too large)");
+        // Every subject in --test-subjects makes an evaluation-only file (no statistics: the model
+        // being evaluated carries its own).
+        const bool evaluation_only = pool.empty();
+        if (!evaluation_only && pool.size() - n_val < 1)
+            s2m::fail_input(opt->input, 0, "no clip left for training (--val-fraction too large)");
         for (size_t k = 0; k < n_val; ++k) d.clips[pool[k]].split = "val";
 
-        d.stats = s2m::io::compute_norm_stats(d.clips, "train");
+        if (evaluation_only) spdlog::info("every clip is in the test split: an evaluation-only dataset, without statistics");
+        else d.stats = s2m::io::compute_norm_stats(d.clips, "train");
         d.attributes["created_by"] = std::string("s2m preprocess ") + S2M_VERSION;
         d.attributes["input"] = opt->input;
         d.attributes["test_subjects"] = opt->test_subjects;

@@ -71,9 +71,23 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
             const auto motion = s2m::infer::motion_from_poses(results[i].poses, skeleton, rate_hz, start);
             const std::string bvh_path = (fs::path(opt->out) / (in.name + ".bvh")).string();
             s2m::io::write_bvh(bvh_path, s2m::kin::bvh_from_motion(motion), {6});
+            const auto pos = s2m::infer::positions_from_poses(results[i].poses, start);
+            const auto contacts = s2m::infer::foot_contacts(pos, rate_hz);
+            const auto steps = s2m::infer::count_steps(contacts);
+            double distance = 0;
+            for (size_t f = 1; f < pos.root_m.size(); ++f) {
+                Eigen::Vector3d d = pos.root_m[f] - pos.root_m[f - 1];
+                d.y() = 0;
+                distance += d.norm();
+            }
+            const double duration = in.frames() / rate_hz;
+            std::printf("%s: %d frames (%.1f s), %.2f m travelled, %.2f m/s, steps L %d R %d", bvh_path.c_str(), in.frames(),
+                        duration, distance, distance / duration, steps[0], steps[1]);
+            if (in.left_steps >= 0 || in.right_steps >= 0)
+                std::printf(" (insole step counters L %d R %d)", in.left_steps, in.right_steps);
+            if (!in.tag.empty()) std::printf(" [tag %s]", in.tag.c_str());
+            std::printf("\n");
             if (opt->details) {
-                const auto pos = s2m::infer::positions_from_poses(results[i].poses, start);
-                const auto contacts = s2m::infer::foot_contacts(pos, rate_hz);
                 nlohmann::json j;
                 j["source"] = in.source;
                 j["rate_hz"] = rate_hz;
@@ -97,11 +111,9 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
                 }
                 j["attention"] = att;
                 j["foot_contacts"] = con;
-                const auto steps = s2m::infer::count_steps(contacts);
                 j["steps"] = {{"left", steps[0]}, {"right", steps[1]}};
                 s2m::write_file_atomic((fs::path(opt->out) / (in.name + ".json")).string(), j.dump() + "\n");
             }
-            spdlog::info("{} -> {} ({} frames at {:g} Hz)", in.source, bvh_path, in.frames(), rate_hz);
         }
         std::cout << "wrote " << inputs.size() << " BVH file(s) to " << opt->out << "\n";
         return 0;

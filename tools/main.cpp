@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
     if (g.quiet) spdlog::set_level(spdlog::level::err);
     else if (g.verbose) spdlog::set_level(spdlog::level::debug);
     s2m::Progress::set_enabled(!g.quiet);
+    // Before the first parallel operation: threads inherit the flush-to-zero mode.
+    s2m::model::set_flush_denormal(true);
     s2m::model::set_compute_threads(g.threads > 0 ? g.threads : s2m::available_cores());
 
     for (auto& [sub, fn] : subs) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -84,6 +85,8 @@ private:
     void random_yaw(torch::Tensor& poses, torch::Tensor& insoles) const;
     torch::Tensor pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n);
     torch::Tensor root_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n);
+    // Runs fn(poses, insoles, n) on the validation windows in batches, in eval mode, without grad.
+    void for_each_val_batch(const std::function<void(const torch::Tensor&, const torch::Tensor&, int)>& fn);
     double validate_pose();
     double validate_root(double* mrpe_m);
     void save_state(const RunState& s);
@@ -174,21 +177,27 @@ torch::Tensor Trainer::root_step(const torch::Tensor& poses_n, const torch::Tens
     return model::translation_loss(pred.to(torch::kFloat32), poses_n.narrow(2, 0, 3));
 }
 
+void Trainer::for_each_val_batch(const std::function<void(const torch::Tensor&, const torch::Tensor&, int)>& fn) {
+    torch::NoGradGuard no_grad;
+    bundle_.train(false);
+    const size_t B = static_cast<size_t>(config_.batch_size);
+    std::vector<int64_t> idx(val_windows_.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
+    for (size_t b = 0; b < idx.size(); b += B) {
+        const int n = static_cast<int>(std::min(idx.size() - b, B));
+        torch::Tensor poses, insoles;
+        gather(val_windows_, data_.val, idx.data() + b, n, poses, insoles);
+        fn(poses, (insoles - insole_mean_) / insole_std_, n);
+    }
+    bundle_.train(true);
+}
+
 // Mean per-joint position error (cm) of the cheap sampler on validation windows.
 double Trainer::validate_pose() {
     if (val_windows_.empty()) return NAN;
-    torch::NoGradGuard no_grad;
-    bundle_.train(false);
     double sum = 0;
     int64_t count = 0;
-    const int B = config_.batch_size;
-    std::vector<int64_t> idx(val_windows_.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
-    for (size_t b = 0; b < idx.size(); b += static_cast<size_t>(B)) {
-        const int n = static_cast<int>(std::min(idx.size() - b, static_cast<size_t>(B)));
-        torch::Tensor poses, insoles;
-        gather(val_windows_, data_.val, idx.data() + b, n, poses, insoles);
-        const auto insoles_n = (insoles - insole_mean_) / insole_std_;
+    for_each_val_batch([&](const torch::Tensor& poses, const torch::Tensor& insoles_n, int n) {
         torch::Tensor x0_hat;
         if (bundle_.diffusion) {
             model::SamplerOptions so;
@@ -200,12 +209,10 @@ double Trainer::validate_pose() {
             x0_hat = (bundle_.mlp ? bundle_.mlp->forward(insoles_n) : bundle_.transformer->forward(insoles_n)).to(torch::kFloat32);
         }
         const auto joints = x0_hat * pose_std_.narrow(0, 3, 63) + pose_mean_.narrow(0, 3, 63);
-        const auto truth = poses.narrow(2, 3, 63);
-        const auto err = (joints - truth).view({n, -1, 21, 3}).norm(2, -1);
+        const auto err = (joints - poses.narrow(2, 3, 63)).view({n, -1, 21, 3}).norm(2, -1);
         sum += err.sum().item<double>() * 100;
         count += err.numel();
-    }
-    bundle_.train(true);
+    });
     return sum / std::max<int64_t>(1, count);
 }
 
@@ -213,29 +220,18 @@ double Trainer::validate_pose() {
 double Trainer::validate_root(double* mrpe_m) {
     *mrpe_m = NAN;
     if (val_windows_.empty()) return NAN;
-    torch::NoGradGuard no_grad;
-    bundle_.train(false);
     double loss_sum = 0, err_sum = 0;
     int64_t batches = 0, count = 0;
-    const int B = config_.batch_size;
-    std::vector<int64_t> idx(val_windows_.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
-    for (size_t b = 0; b < idx.size(); b += static_cast<size_t>(B)) {
-        const int n = static_cast<int>(std::min(idx.size() - b, static_cast<size_t>(B)));
-        torch::Tensor poses, insoles;
-        gather(val_windows_, data_.val, idx.data() + b, n, poses, insoles);
-        const auto poses_n = (poses - pose_mean_) / pose_std_;
-        const auto insoles_n = (insoles - insole_mean_) / insole_std_;
+    for_each_val_batch([&](const torch::Tensor& poses, const torch::Tensor& insoles_n, int) {
         model::CpuAutocast autocast(options_.bf16);
         const auto pred = bundle_.root->forward(insoles_n).to(torch::kFloat32);
-        loss_sum += model::translation_loss(pred, poses_n.narrow(2, 0, 3)).item<double>();
+        const auto target = (poses.narrow(2, 0, 3) - pose_mean_.narrow(0, 0, 3)) / pose_std_.narrow(0, 0, 3);
+        loss_sum += model::translation_loss(pred, target).item<double>();
         ++batches;
         const auto disp = pred * pose_std_.narrow(0, 0, 3) + pose_mean_.narrow(0, 0, 3);
-        const auto err = (disp.cumsum(1) - poses.narrow(2, 0, 3).cumsum(1)).norm(2, -1);
-        err_sum += err.sum().item<double>();
-        count += err.numel();
-    }
-    bundle_.train(true);
+        err_sum += (disp.cumsum(1) - poses.narrow(2, 0, 3).cumsum(1)).norm(2, -1).sum().item<double>();
+        count += poses.size(0) * poses.size(1);
+    });
     *mrpe_m = err_sum / std::max<int64_t>(1, count);
     return loss_sum / std::max<int64_t>(1, batches);
 }
