@@ -84,7 +84,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
             std::printf("%s: %d frames (%.1f s), %.2f m travelled, %.2f m/s, steps L %d R %d", bvh_path.c_str(), in.frames(),
                         duration, distance, distance / duration, steps[0], steps[1]);
             if (in.left_steps >= 0 || in.right_steps >= 0)
-                std::printf(" (insole step counters L %d R %d)", in.left_steps, in.right_steps);
+                std::printf(" (insole step events L %d R %d)", in.left_steps, in.right_steps);
             if (!in.tag.empty()) std::printf(" [tag %s]", in.tag.c_str());
             std::printf("\n");
             if (opt->details) {

@@ -14,13 +14,18 @@ namespace s2m::infer {
 namespace fs = std::filesystem;
 
 namespace {
-int last_counter(const io::MoticonRecording& rec, const char* name) {
+// Moticon's "left steps"/"right steps" columns are sparse step events: two codes per step (e.g. 11
+// and 15 on the left, 21 and 25 on the right, at heel strike and toe-off). Steps = occurrences of
+// the column's first code. -1 when the column is absent.
+int count_step_events(const io::MoticonRecording& rec, const char* name) {
     const io::MoticonColumn* c = rec.find_extra(name);
     if (!c) return -1;
-    double best = -1;
+    double first = INFINITY;
     for (double v : c->values)
-        if (std::isfinite(v)) best = std::max(best, v);
-    return best < 0 ? -1 : static_cast<int>(std::lround(best));
+        if (std::isfinite(v)) first = std::min(first, v);
+    int n = 0;
+    for (double v : c->values) n += v == first;
+    return n;
 }
 }  // namespace
 
@@ -44,8 +49,8 @@ InsoleSequence sequence_from_moticon(const std::string& path, double rate_hz) {
         const float w = static_cast<float>(x - i0);
         s.insoles.row(f) = (1 - w) * raw.row(i0) + w * raw.row(i0 + 1);
     }
-    s.left_steps = last_counter(rec, "left steps");
-    s.right_steps = last_counter(rec, "right steps");
+    s.left_steps = count_step_events(rec, "left steps");
+    s.right_steps = count_step_events(rec, "right steps");
     auto tag = rec.header.find("Tag");
     if (tag != rec.header.end()) s.tag = tag->second;
     return s;

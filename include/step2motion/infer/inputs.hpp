@@ -21,7 +21,7 @@ struct InsoleSequence {
     std::vector<Eigen::Vector3d> offsets_m;  // 22 or empty
     Eigen::Vector3d root_start_m = Eigen::Vector3d::Zero();
     bool has_root_start = false;
-    // Step counters of the recording (Moticon "left steps"/"right steps" columns), -1 if absent.
+    // Steps per foot from the recording's step events (Moticon "left steps"/"right steps"), -1 if absent.
     int left_steps = -1, right_steps = -1;
     std::string tag;               // Moticon "Tag" header (e.g. slow, normal, fast)
     int frames() const { return static_cast<int>(insoles.rows()); }
