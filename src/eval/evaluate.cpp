@@ -65,11 +65,11 @@ nlohmann::json evaluate_models(const EvaluateOptions& o) {
                 accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip[c]);
             }
             if (with_di) {
-                ro.root = "double_integration";
-                ro.seed = o.reconstruct.seed + static_cast<uint64_t>(seed);
-                const auto di = infer::reconstruct(model, inputs, ro);
+                // Same poses, root from double integration of the feet's world accelerations.
                 for (size_t c = 0; c < inputs.size(); ++c) {
-                    const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = di[c].poses;
+                    Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = rec[c].poses;
+                    const Eigen::MatrixXf d = infer::double_integration_root(inputs[c]);
+                    p.leftCols(3) = d;
                     accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip_di[c]);
                 }
             }

@@ -182,14 +182,18 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     if (!opt.progress) Progress::set_enabled(true);
 
     if (opt.root == "double_integration") {
-        for (size_t s = 0; s < inputs.size(); ++s) {
-            const auto d = model::double_integration_displacement(matrix_tensor(inputs[s].insoles), inputs[s].rate_hz);
-            for (int f = 0; f < inputs[s].frames(); ++f)
-                for (int k = 0; k < 3; ++k) out[s].poses(f, k) = d[f][k].item<float>();
-        }
+        for (size_t s = 0; s < inputs.size(); ++s) out[s].poses.leftCols(3) = double_integration_root(inputs[s]);
     } else if (opt.root != "network") {
         fail_input("root: expected network or double_integration, found " + opt.root);
     }
+    return out;
+}
+
+Eigen::MatrixXf double_integration_root(const InsoleSequence& input) {
+    const auto d = model::double_integration_displacement(matrix_tensor(input.insoles), input.rate_hz).to(torch::kFloat32).contiguous();
+    Eigen::MatrixXf out(input.frames(), 3);
+    for (int f = 0; f < input.frames(); ++f)
+        for (int k = 0; k < 3; ++k) out(f, k) = d.data_ptr<float>()[f * 3 + k];
     return out;
 }
 

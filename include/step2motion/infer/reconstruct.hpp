@@ -47,6 +47,9 @@ struct WindowPlan {
 };
 std::vector<WindowPlan> plan_sequence_windows(int frames, int window);
 
+// Root displacement (F x 3, metres) by double integration of the feet's world accelerations.
+Eigen::MatrixXf double_integration_root(const InsoleSequence& input);
+
 // Global joint positions and a canonical Motion on `skeleton` (IK) from 66-value frames.
 struct MotionOut {
     std::vector<Eigen::Vector3d> root_m;      // F
