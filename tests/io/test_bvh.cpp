@@ -22,7 +22,9 @@ void expect_same(const io::Bvh& a, const io::Bvh& b, const std::string& what) {
         ASSERT_EQ(x.offset, y.offset) << what << " " << x.name;
         ASSERT_EQ(x.channels, y.channels) << what << " " << x.name;
         ASSERT_EQ(x.end_site.has_value(), y.end_site.has_value()) << what << " " << x.name;
-        if (x.end_site) ASSERT_EQ(*x.end_site, *y.end_site) << what;
+        if (x.end_site) {
+            ASSERT_EQ(*x.end_site, *y.end_site) << what;
+        }
     }
     ASSERT_EQ(a.frame_time_s, b.frame_time_s) << what;
     ASSERT_EQ(a.num_frames, b.num_frames) << what;

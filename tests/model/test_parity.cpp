@@ -183,7 +183,9 @@ TEST(Parity, ParameterAndBufferNamesEqualFixtureKeys) {
             // Shapes too: a name match with a different shape would not load.
             auto state = module_state(*module);
             for (const auto& n : ours)
-                if (d.count(prefix + n)) EXPECT_EQ(state[n].sizes(), d[prefix + n].sizes()) << prefix << n;
+                if (d.count(prefix + n)) {
+                    EXPECT_EQ(state[n].sizes(), d[prefix + n].sizes()) << prefix << n;
+                }
         }
     }
 }

@@ -115,5 +115,7 @@ TEST(SynthVsReal, WalkingFiguresSideBySide) {
         if (!r.expected_within_30) std::printf("  %s: %s\n", r.name, r.why);
     std::printf("(real: %d exports, synthetic: %d CMU 07_xx clips, realistic noise)\n", n_real, n_synth);
     for (const Row& r : rows)
-        if (r.expected_within_30) EXPECT_NEAR(r.synth / r.real, 1.0, 0.3) << r.name;
+        if (r.expected_within_30) {
+            EXPECT_NEAR(r.synth / r.real, 1.0, 0.3) << r.name;
+        }
 }
