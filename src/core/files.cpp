@@ -4,7 +4,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <set>
 #include <system_error>
@@ -57,7 +56,6 @@ std::string temp_beside(const std::string& path) {
     return (dir.empty() ? fs::path(name) : dir / name).string();
 }
 
-int g_slot_for(const std::string& temp) { return register_temp(temp); }
 }  // namespace
 
 std::string read_text_file(const std::string& path) {
@@ -78,17 +76,13 @@ std::string read_text_file(const std::string& path) {
     return data;
 }
 
-static std::map<std::string, int>* slots() {
-    static std::map<std::string, int> m;
-    return &m;
-}
 
 AtomicFile::AtomicFile(std::string path, std::ios::openmode mode) : path_(std::move(path)) {
     temp_ = temp_beside(path_);
     std::error_code ec;
     fs::path parent = fs::path(path_).parent_path();
     if (!parent.empty()) fs::create_directories(parent, ec);
-    (*slots())[temp_] = g_slot_for(temp_);
+    slot_ = register_temp(temp_);
     out_.open(temp_, mode);
     if (!out_) fail_input(path_, 0, "cannot create output file");
 }
@@ -98,8 +92,7 @@ AtomicFile::~AtomicFile() {
         out_.close();
         std::remove(temp_.c_str());
     }
-    unregister_temp((*slots())[temp_]);
-    slots()->erase(temp_);
+    unregister_temp(slot_);
 }
 
 void AtomicFile::commit() {
@@ -118,13 +111,12 @@ AtomicPath::AtomicPath(std::string path) : path_(std::move(path)) {
     std::error_code ec;
     fs::path parent = fs::path(path_).parent_path();
     if (!parent.empty()) fs::create_directories(parent, ec);
-    (*slots())[temp_] = g_slot_for(temp_);
+    slot_ = register_temp(temp_);
 }
 
 AtomicPath::~AtomicPath() {
     if (!committed_) std::remove(temp_.c_str());
-    unregister_temp((*slots())[temp_]);
-    slots()->erase(temp_);
+    unregister_temp(slot_);
 }
 
 void AtomicPath::commit() {

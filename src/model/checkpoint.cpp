@@ -28,7 +28,8 @@ const char* kFormatName = "step2motion-checkpoint";
 const char* kVersionKey = "s2m.format_version";
 const char* kConfigKey = "s2m.config";
 
-// Checkpoint container: string values allowed besides tensors.
+}  // namespace
+
 c10::impl::GenericDict read_generic_dict(const std::string& path) {
     auto bytes = read_bytes(path);
     c10::IValue iv;
@@ -49,8 +50,6 @@ void write_generic_dict(const std::string& path, const c10::impl::GenericDict& d
     if (!out.stream()) fail_input(path + ": write failed");
     out.commit();
 }
-
-}  // namespace
 
 TensorDict read_tensor_dict(const std::string& path) {
     TensorDict out;

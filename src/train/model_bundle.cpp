@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
@@ -42,11 +41,6 @@ kin::Skeleton default_skeleton() {
     return s;
 }
 
-std::vector<char> read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail_input(path, 0, "cannot open model file");
-    return std::vector<char>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 }  // namespace
 
@@ -153,23 +147,11 @@ void save_model(const std::string& path, const ModelBundle& b, const model::Tens
         for (int a = 0; a < 3; ++a) offsets[k][a] = b.skeleton.offsets_m[static_cast<size_t>(k)][a];
     g.insert("skeleton.offsets_m", offsets);
     for (const auto& [k, v] : extra) g.insert("extra." + k, v.detach().to(torch::kCPU).contiguous());
-    const auto bytes = torch::pickle_save(c10::IValue(g));
-    AtomicFile out(path);
-    out.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.commit();
+    model::write_generic_dict(path, g);
 }
 
 ModelBundle load_model(const std::string& path, model::TensorDict* extra, std::map<std::string, std::string>* extra_text) {
-    const auto bytes = read_bytes(path);
-    c10::IValue iv;
-    try {
-        iv = torch::pickle_load(bytes);
-    } catch (const std::exception& e) {
-        std::string what = e.what();
-        fail_input(path, 0, "not a step2motion model file (" + what.substr(0, what.find('\n')) + ")");
-    }
-    if (!iv.isGenericDict()) fail_input(path, 0, "not a step2motion model file (expected a dict)");
-    auto g = iv.toGenericDict();
+    auto g = model::read_generic_dict(path);
     auto text = [&](const std::string& key) -> std::string {
         auto it = g.find(key);
         if (it == g.end() || !it->value().isString()) fail_input(path, 0, "not a step2motion model file (no '" + key + "')");

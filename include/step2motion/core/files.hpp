@@ -25,6 +25,7 @@ public:
 private:
     std::string path_, temp_;
     std::ofstream out_;
+    int slot_ = -1;  // entry in the signal handler's table of temporaries
     bool committed_ = false;
 };
 
@@ -40,6 +41,7 @@ public:
 
 private:
     std::string path_, temp_;
+    int slot_ = -1;
     bool committed_ = false;
 };
 

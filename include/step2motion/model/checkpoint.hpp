@@ -12,6 +12,12 @@ namespace s2m::model {
 
 using TensorDict = std::map<std::string, torch::Tensor>;
 
+// A torch.save file holding a dict (string keys; tensors, strings or ints as values), read and
+// written atomically; InputError "<path>: ..." when unreadable or not a dict. The container of
+// checkpoints and of trained model files.
+c10::impl::GenericDict read_generic_dict(const std::string& path);
+void write_generic_dict(const std::string& path, const c10::impl::GenericDict& dict);
+
 // A .pt file holding a plain dict of tensors (our checkpoints' "s2m.*" metadata entries are skipped);
 // InputError "<path>: ..." for anything else.
 TensorDict read_tensor_dict(const std::string& path);
