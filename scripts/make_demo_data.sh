@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the demo models' dataset from the real mocap in ../shared/data/mocap (CMU and SNU, ~100 min):
 # insoles synthesised with realistic noise, accelerations rotated to world by the insole-IMU filter
-# (as in the wild), 30 Hz. Clips listed in HELD_OUT go to "<source>-test" subjects: the test split.
+# (as in the wild; their heading turned onto the mocap world), 30 Hz. Clips listed in HELD_OUT go to
+# "<source>-test" subjects: the test split, and alone to OUT_DIR/heldout.h5 (data/demo-heldout.h5).
 #   scripts/make_demo_data.sh [OUT_DIR]   (default out/demo-data; needs build/bin/s2m)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,12 +47,22 @@ for s in "${sources[@]}"; do
     fi
     if is_held_out "$rel"; then test+=("$f"); else train+=("$f"); fi
   done < <(find "$mocap/$folder" -name '*.bvh' | sort)
-  common=(--map "$map" --weight-kg "$weight" --insole-size "$size" --noise realistic --out "$out/recordings")
-  [ ${#train[@]} -gt 0 ] && "$s2m" -q synth "${train[@]}" --subject "$subject" --seed $((seed++)) "${common[@]}"
-  [ ${#test[@]} -gt 0 ] && "$s2m" -q synth "${test[@]}" --subject "$subject-test" --seed $((seed++)) "${common[@]}"
+  common=(--map "$map" --weight-kg "$weight" --insole-size "$size" --noise realistic)
+  [ ${#train[@]} -gt 0 ] && "$s2m" -q synth "${train[@]}" --subject "$subject" --seed $((seed++)) "${common[@]}" --out "$out/recordings"
+  if [ ${#test[@]} -gt 0 ]; then
+    # Also alone in heldout-recordings (same seed, same insoles) for the bundled evaluation file.
+    for dir in recordings heldout-recordings; do
+      "$s2m" -q synth "${test[@]}" --subject "$subject-test" --seed $seed "${common[@]}" --out "$out/$dir"
+    done
+    seed=$((seed + 1))
+  fi
   echo "$folder: ${#train[@]} training clips, ${#test[@]} held out" >&2
 done
 "$s2m" preprocess --input "$out/recordings" --out "$out/data.h5" --imu-frame filter \
   --test-subjects cmu-test,cmu69-test,cmu16-test,daz-test,snu-test --val-fraction 0.05 --seed 1
 "$s2m" info "$out/data.h5"
+# The held-out clips alone (every subject a test subject: an evaluation-only file, no statistics);
+# this is data/demo-heldout.h5.
+"$s2m" preprocess --input "$out/heldout-recordings" --out "$out/heldout.h5" --imu-frame filter \
+  --test-subjects cmu-test,cmu69-test,cmu16-test,daz-test,snu-test --val-fraction 0 --seed 0
 printf '%s\n' "${HELD_OUT[@]}" > "$out/held_out.txt"

@@ -202,21 +202,50 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
 
     // Insoles at their own rate, accelerations rotated by the orientation filter when asked.
     Eigen::MatrixXf raw = io::insole_channels(rec);
-    if (o.imu_frame == ImuFrameMode::Filter) accelerations_to_world_filtered(raw, ins_hz, o.filter);
+    Eigen::MatrixXf raw_at_target;  // device-frame readings at the target rate, for the filter's heading
+    if (o.imu_frame == ImuFrameMode::Filter) {
+        raw_at_target.resize(n, io::kInsoleChannels);
+        Eigen::Matrix<unsigned char, Eigen::Dynamic, 2, Eigen::RowMajor> unused(n, 2);
+        sample_foot(raw, rec.feet[0].valid, 0, idx_l, raw_at_target, unused, 0);
+        sample_foot(raw, rec.feet[1].valid, io::kFootChannels, idx_r, raw_at_target, unused, 1);
+        accelerations_to_world_filtered(raw, ins_hz, o.filter);
+    }
     Eigen::MatrixXf ins(n, io::kInsoleChannels);
     Eigen::Matrix<unsigned char, Eigen::Dynamic, 2, Eigen::RowMajor> valid(n, 2);
     sample_foot(raw, rec.feet[0].valid, 0, idx_l, ins, valid, 0);
     sample_foot(raw, rec.feet[1].valid, io::kFootChannels, idx_r, ins, valid, 1);
+    kin::QuatVector world;
+    kin::forward_kinematics(canon, &world);
+    const int J = canon.skeleton.size();
+    kin::QuatVector lf(static_cast<size_t>(n)), rf(static_cast<size_t>(n));
+    for (long k = 0; k < n; ++k) {
+        lf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::LeftFoot];
+        rf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::RightFoot];
+    }
     if (o.imu_frame == ImuFrameMode::Mocap) {
-        kin::QuatVector world;
-        kin::forward_kinematics(canon, &world);
-        const int J = canon.skeleton.size();
-        kin::QuatVector lf(static_cast<size_t>(n)), rf(static_cast<size_t>(n));
-        for (long k = 0; k < n; ++k) {
-            lf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::LeftFoot];
-            rf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::RightFoot];
-        }
         accelerations_to_world(ins, lf, rf, insole_frame_in_foot(canon.skeleton, 0), insole_frame_in_foot(canon.skeleton, 1));
+    } else {
+        // The filter's heading reference is arbitrary (the insole's own heading at its first still
+        // phase); the poses are in the mocap world. Turn each foot's filter world onto the mocap one by
+        // the yaw that best matches the horizontal accelerations the mocap orientation gives, so that
+        // inputs and targets share a world frame while the filter's tilt errors and drift remain.
+        Eigen::MatrixXf by_mocap = ins;
+        for (int foot = 0; foot < 2; ++foot) {
+            const int c = foot * io::kFootChannels + io::kAccOffset;
+            by_mocap.middleCols(c, 3) = raw_at_target.middleCols(c, 3);
+        }
+        accelerations_to_world(by_mocap, lf, rf, insole_frame_in_foot(canon.skeleton, 0), insole_frame_in_foot(canon.skeleton, 1));
+        for (int foot = 0; foot < 2; ++foot) {
+            const int c = foot * io::kFootChannels + io::kAccOffset;
+            // Heading as a complex number z + i x: the yaw is the argument of sum(mocap * conj(filter)).
+            double re = 0, im = 0;
+            for (long k = 0; k < n; ++k) {
+                const double mz = by_mocap(k, c + 2), mx = by_mocap(k, c), fz = ins(k, c + 2), fx = ins(k, c);
+                re += mz * fz + mx * fx;
+                im += mx * fz - mz * fx;
+            }
+            rotate_foot_accelerations_yaw(ins, foot, std::atan2(im, re));
+        }
     }
 
     io::DatasetClip c;

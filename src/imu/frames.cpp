@@ -171,6 +171,16 @@ void accelerations_to_world_filtered(Eigen::MatrixXf& ch, double rate_hz, const 
     }
 }
 
+void rotate_foot_accelerations_yaw(Eigen::MatrixXf& ch, int foot, double yaw_rad) {
+    const int x = foot * io::kFootChannels + io::kAccOffset, z = x + 2;
+    const float c = static_cast<float>(std::cos(yaw_rad)), s = static_cast<float>(std::sin(yaw_rad));
+    for (long i = 0; i < ch.rows(); ++i) {
+        const float ax = ch(i, x), az = ch(i, z);
+        ch(i, x) = c * ax + s * az;
+        ch(i, z) = -s * ax + c * az;
+    }
+}
+
 double tilt_error_deg(const Quat& estimate, const Quat& truth) {
     const Vec3 a = estimate.conjugate() * world_up(), b = truth.conjugate() * world_up();
     return std::atan2(a.cross(b).norm(), a.dot(b)) / kDeg;

@@ -28,7 +28,8 @@ InsoleCondition InsoleCondition::select(const torch::Tensor& rows) const {
     return out;
 }
 
-InsoleCrossAttentionImpl::InsoleCrossAttentionImpl(int dim_, CrossAttentionKind kind_) : dim(dim_), kind(kind_) {
+InsoleCrossAttentionImpl::InsoleCrossAttentionImpl(int dim_, CrossAttentionKind kind_, bool with_locality)
+    : dim(dim_), kind(kind_) {
     const int64_t H = kInsoleComponents, dh = dim / H;
     // Uniform init with the fan-in bound a Linear(d, d/8) would use.
     const double bound = 1.0 / std::sqrt(double(dim));
@@ -41,6 +42,8 @@ InsoleCrossAttentionImpl::InsoleCrossAttentionImpl(int dim_, CrossAttentionKind 
     bias_v = register_parameter("bias_v", uni({1, H, 1, dh}));
     scale = register_buffer("scale", torch::scalar_tensor(std::sqrt(double(dh)), torch::kDouble));
     output_proj = register_module("output_proj", torch::nn::Linear(torch::nn::LinearOptions(dim, dim).bias(false)));
+    // One logit per frame of distance: at the start a frame reads mostly the insoles within ±2 frames.
+    if (with_locality) locality = register_parameter("locality", torch::ones({1, H, 1, 1}));
 }
 
 std::pair<torch::Tensor, torch::Tensor> InsoleCrossAttentionImpl::keys_values(const torch::Tensor& tokens) const {
@@ -57,15 +60,29 @@ torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const to
     // One GEMM for the 8 query projections: [d, 8·dh] with head-major columns.
     auto wq = proj_q.permute({1, 0, 2}).reshape({dim, H * dh});
     auto q = torch::matmul(x, wq).view({B, N, H, dh}).transpose(1, 2) + bias_q;  // [B, 8, N, dh]
-    auto logits = torch::matmul(q, keys.transpose(-2, -1)) * (1.0 / std::sqrt(double(dh)));
+    // The 1/√dh scale on q (N·dh values) rather than on the logits (N·S_k values).
+    q = q * (1.0 / std::sqrt(double(dh)));
+    const int64_t Sk = keys.size(2);
+    const bool per_head = keys.size(1) == H;  // Standard: one key set [B, 1, 8·S, dh] for all heads
+    auto logits = per_head ? batched_matmul(q.reshape({B * H, N, dh}), keys.reshape({B * H, Sk, dh}).transpose(1, 2)).view({B, H, N, Sk})
+                           : torch::matmul(q, keys.transpose(-2, -1));
+    if (locality.defined()) {
+        // Pose tokens are 3 body parts x S frames, insole keys (per head) S frames or 8 x S (standard).
+        const int64_t S = N / 3;
+        auto pose_frame = torch::arange(N, torch::kLong).remainder(S).to(logits.dtype());
+        auto key_frame = torch::arange(Sk, torch::kLong).remainder(S).to(logits.dtype());
+        auto distance = (pose_frame.unsqueeze(1) - key_frame.unsqueeze(0)).abs().to(logits.device());  // [N, Sk]
+        logits = logits - locality.abs().to(logits.dtype()) * distance;
+    }
     auto attn = torch::softmax(logits, -1);
     if (weights) *weights = attn.detach();
-    auto heads = torch::matmul(attn, values);  // [B, 8, N, dh]
+    auto heads = per_head ? batched_matmul(attn.reshape({B * H, N, Sk}), values.reshape({B * H, Sk, dh})).view({B, H, N, dh})
+                          : torch::matmul(attn, values);  // [B, 8, N, dh]
     return output_proj(heads.transpose(1, 2).reshape({B, N, dim}));
 }
 
-ConditionLayerImpl::ConditionLayerImpl(int dim, CrossAttentionKind kind) {
-    cross_attn = register_module("cross_attn", InsoleCrossAttention(dim, kind));
+ConditionLayerImpl::ConditionLayerImpl(int dim, CrossAttentionKind kind, bool locality) {
+    cross_attn = register_module("cross_attn", InsoleCrossAttention(dim, kind, locality));
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
 }
 
@@ -76,7 +93,7 @@ InsoleConditioningImpl::InsoleConditioningImpl(const ModelConfig& cfg) : config(
     const int64_t d = cfg.hidden_dim;
     for (const auto& comp : insole_components())
         condition_emb.push_back(register_module(std::string("condition_emb_") + comp.name, mlp({comp.count, d, d, d})));
-    for (int i = 0; i < cfg.num_layers; ++i) decoder_layers->push_back(ConditionLayer(cfg.hidden_dim, cfg.cross_attention));
+    for (int i = 0; i < cfg.num_layers; ++i) decoder_layers->push_back(ConditionLayer(cfg.hidden_dim, cfg.cross_attention, cfg.cross_attention_locality));
     register_module("decoder_layers", decoder_layers);
 }
 

@@ -61,6 +61,7 @@ std::string config_to_json(const ModelConfig& c) {
     j["dropout"] = c.dropout;
     j["cross_attention"] = to_string(c.cross_attention);
     j["condition_inputs"] = to_string(c.condition_inputs);
+    j["cross_attention_locality"] = c.cross_attention_locality;
     return j.dump();
 }
 
@@ -95,6 +96,11 @@ ModelConfig config_from_json(const std::string& text, const std::string& source)
     };
     c.cross_attention = parse_cross_attention(get_str("cross_attention"), source + ": cross_attention");
     c.condition_inputs = parse_condition_inputs(get_str("condition_inputs"), source + ": condition_inputs");
+    if (j.contains("cross_attention_locality")) {  // optional: absent in files written before it existed
+        if (!j["cross_attention_locality"].is_boolean())
+            fail_input(source + ": model config field 'cross_attention_locality' is not true or false");
+        c.cross_attention_locality = j["cross_attention_locality"].get<bool>();
+    }
     if (auto why = c.check(); !why.empty()) fail_input(source + ": model config: " + why);
     return c;
 }
@@ -115,6 +121,9 @@ std::string config_difference(const ModelConfig& a, const ModelConfig& b) {
         return "cross_attention: " + to_string(a.cross_attention) + " vs " + to_string(b.cross_attention);
     if (a.condition_inputs != b.condition_inputs)
         return "condition_inputs: " + to_string(a.condition_inputs) + " vs " + to_string(b.condition_inputs);
+    if (a.cross_attention_locality != b.cross_attention_locality)
+        return std::string("cross_attention_locality: ") + (a.cross_attention_locality ? "true" : "false") + " vs " +
+               (b.cross_attention_locality ? "true" : "false");
     return {};
 }
 

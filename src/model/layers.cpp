@@ -2,6 +2,9 @@
 
 #include "step2motion/core/error.hpp"
 
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+
 #include <cmath>
 
 namespace s2m::model {
@@ -48,12 +51,14 @@ SelfAttentionImpl::SelfAttentionImpl(int dim_, int heads_, double dropout_)
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
     const auto B = x.size(0), N = x.size(1);
     const int64_t dh = dim / heads;
-    // [B, N, 3d] → q, k, v each [B, h, N, dh]
-    auto qkv = F::linear(x, in_proj_weight, in_proj_bias).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4});
-    auto q = qkv[0] * (1.0 / std::sqrt(double(dh)));
-    auto attn = torch::softmax(torch::matmul(q, qkv[1].transpose(-2, -1)), -1);
+    // [B, N, 3d] → q, k, v each [B·h, N, dh], made contiguous in one copy so that the batched GEMMs
+    // below need no further copies; the 1/√dh scale goes on q (N·dh values, not N·N scores).
+    auto qkv = F::linear(x, in_proj_weight, in_proj_bias).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous();
+    auto q = qkv[0].view({B * heads, N, dh}) * (1.0 / std::sqrt(double(dh)));
+    auto k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
+    auto attn = torch::softmax(batched_matmul(q, k.transpose(1, 2)), -1);
     if (is_training() && dropout > 0) attn = F::dropout(attn, F::DropoutFuncOptions().p(dropout).training(true));
-    auto out = torch::matmul(attn, qkv[2]).transpose(1, 2).reshape({B, N, dim});
+    auto out = batched_matmul(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim});
     return out_proj(out);
 }
 
@@ -93,11 +98,24 @@ torch::nn::Sequential mlp(const std::vector<int64_t>& sizes) {
     return seq;
 }
 
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
+    // Autocast (bf16) decides bmm's precision: leave that case to bmm too.
+    if (torch::GradMode::is_enabled() || a.device().type() != torch::kCPU || at::autocast::is_cpu_enabled() ||
+        a.scalar_type() != b.scalar_type())
+        return torch::bmm(a, b);
+    auto out = torch::empty({a.size(0), a.size(1), b.size(2)}, a.options());
+    at::parallel_for(0, a.size(0), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            auto slice = out[i];
+            at::mm_out(slice, a[i], b[i]);
+        }
+    });
+    return out;
+}
+
 torch::Tensor normalizer_id_buffer() { return torch::zeros({}, torch::kLong); }
 
 }  // namespace s2m::model
-
-#include <ATen/autocast_mode.h>
 
 namespace s2m::model {
 

@@ -2,7 +2,49 @@
 
 #include "step2motion/core/error.hpp"
 
+#include <ATen/Parallel.h>
+
 namespace s2m::model {
+
+namespace {
+
+// Windows are independent within a denoising pass. With several intra-op threads and several windows,
+// each thread denoises its own share of the windows with single-threaded kernels: a batch of ~10
+// windows threaded op by op leaves the small per-head GEMMs and softmaxes poorly shared out.
+class WindowSplit {
+public:
+    WindowSplit(int64_t batch, bool enabled) {
+        const int64_t parts = enabled ? std::min<int64_t>(batch, at::get_num_threads()) : 1;
+        for (int64_t p = 0, start = 0; p < parts; ++p) {
+            const int64_t n = batch / parts + (p < batch % parts ? 1 : 0);
+            ranges_.push_back({start, n});
+            start += n;
+        }
+    }
+    bool active() const { return ranges_.size() > 1; }
+    void set_condition(const InsoleCondition& cond) {
+        conds_.clear();
+        for (auto [start, n] : ranges_) conds_.push_back(cond.select(torch::arange(start, start + n, torch::kLong)));
+    }
+    torch::Tensor denoise(Step2Motion& model, const torch::Tensor& x, const torch::Tensor& t, double guidance) const {
+        std::vector<torch::Tensor> out(ranges_.size());
+        at::parallel_for(0, static_cast<int64_t>(ranges_.size()), 1, [&](int64_t begin, int64_t end) {
+            torch::NoGradGuard no_grad;  // grad mode is per thread
+            for (int64_t p = begin; p < end; ++p) {
+                const auto [start, n] = ranges_[static_cast<size_t>(p)];
+                out[static_cast<size_t>(p)] = model->denoise_guided(x.narrow(0, start, n), t.narrow(0, start, n),
+                                                                    conds_[static_cast<size_t>(p)], guidance);
+            }
+        });
+        return torch::cat(out, 0);
+    }
+
+private:
+    std::vector<std::pair<int64_t, int64_t>> ranges_;  // (first window, count) per thread
+    std::vector<InsoleCondition> conds_;
+};
+
+}  // namespace
 
 std::vector<int64_t> sampler_levels(const DiffusionSchedule& schedule, int steps) {
     if (steps <= 0 || steps >= schedule.steps()) {
@@ -36,7 +78,12 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
     InsoleCondition cond;
     // One autocast scope for the whole loop keeps the bf16 copies of the weights cached across steps.
     CpuAutocast autocast(opt.bf16);
-    auto make_condition = [&] { cond = model->condition(insoles, opt.c_mask); };
+    // Autocast state is per thread, so the bf16 path keeps op-level threading.
+    WindowSplit split(B, !opt.bf16);
+    auto make_condition = [&] {
+        cond = model->condition(insoles, opt.c_mask);
+        if (split.active()) split.set_condition(cond);
+    };
     if (opt.cache_condition) make_condition();
 
     auto apply_known = [&](int64_t t) {
@@ -62,7 +109,11 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
                 auto c_out = model->denoise(x, tt, &cond, attention);
                 auto u_out = model->denoise(x, tt, nullptr);
                 x0 = u_out + opt.guidance * (c_out - u_out);
-            } else x0 = model->denoise_guided(x, tt, cond, opt.guidance);
+            } else if (split.active()) {
+                x0 = split.denoise(model, x, tt, opt.guidance);
+            } else {
+                x0 = model->denoise_guided(x, tt, cond, opt.guidance);
+            }
         }
         x0 = x0.to(torch::kFloat);
         if (i + 1 == levels.size()) {

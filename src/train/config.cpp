@@ -33,6 +33,7 @@ model::ModelConfig TrainConfig::model_config() const {
     m.cross_attention = model_type == ModelType::DiffusionStdXattn ? model::CrossAttentionKind::Standard
                                                                    : model::CrossAttentionKind::PerComponent;
     m.condition_inputs = condition_inputs;
+    m.cross_attention_locality = cross_attention_locality;
     return m;
 }
 
@@ -117,6 +118,12 @@ const std::map<std::string, Field>& fields() {
               c.condition_inputs = model::parse_condition_inputs(v.get<std::string>(), src + ": \"condition_inputs\"");
           },
           [](const TrainConfig& c, json& j) { j["condition_inputs"] = model::to_string(c.condition_inputs); }}},
+        {"cross_attention_locality",
+         {[](const json& v, TrainConfig& c, const std::string& src) {
+              if (!v.is_boolean()) bad(src, "cross_attention_locality", "expected true or false, found " + v.dump());
+              c.cross_attention_locality = v.get<bool>();
+          },
+          [](const TrainConfig& c, json& j) { j["cross_attention_locality"] = c.cross_attention_locality; }}},
         {"max_windows_per_epoch", int_field("max_windows_per_epoch", &TrainConfig::max_windows_per_epoch, 0, 2147483647L)},
         {"max_val_windows", int_field("max_val_windows", &TrainConfig::max_val_windows, 0, 2147483647L)},
     };

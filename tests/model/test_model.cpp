@@ -10,6 +10,7 @@
 #include <ATen/autocast_mode.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <iostream>
 
 using namespace s2m::model;
@@ -75,8 +76,17 @@ TEST(ModelConfig, JsonRoundTripAndErrors) {
     auto c = other_config();
     c.cross_attention = CrossAttentionKind::Standard;
     c.condition_inputs = ConditionInputs::ImuOnly;
+    c.cross_attention_locality = true;
     auto back = config_from_json(config_to_json(c), "x.json");
     EXPECT_EQ(config_difference(c, back), "");
+    EXPECT_TRUE(back.cross_attention_locality);
+    // Files written before the locality option existed load with it off.
+    auto j = nlohmann::json::parse(config_to_json(other_config()));
+    j.erase("cross_attention_locality");
+    EXPECT_FALSE(config_from_json(j.dump(), "old.json").cross_attention_locality);
+    auto local = other_config();
+    local.cross_attention_locality = true;
+    EXPECT_EQ(config_difference(other_config(), local), "cross_attention_locality: false vs true");
     EXPECT_NE(input_error_of([] { config_from_json("{\"hidden_dim\": 32}", "m.json"); }).find("m.json"),
               std::string::npos);
     c.hidden_dim = 36;  // not divisible by 8 heads
@@ -227,6 +237,38 @@ TEST(Networks, InsoleAttentionWeightsAndComponentRouting) {
     EXPECT_GT(max_abs_diff(model->denoise(x, t, &ca), out), 1e-4);
 }
 
+// Cross-attention locality (not in the reference): the penalty on frame distance is a parameter of
+// each block; a steep one makes every pose token (each body part) read its own frame, and with it
+// off the model has exactly the reference's parameters.
+TEST(Networks, CrossAttentionLocalityReadsTheTokensOwnFrame) {
+    torch::manual_seed(5);
+    auto cfg = small_config();
+    cfg.cross_attention_locality = true;
+    Step2Motion model(cfg);
+    randomize(*model);
+    model->eval();
+    torch::NoGradGuard ng;
+    const int64_t B = 2, S = 9;
+    auto x = torch::randn({B, S, 63}), c = torch::randn({B, S, 50});
+    auto t = torch::tensor({4, 17}, torch::kLong);
+    auto cond = model->condition(c);
+    std::vector<torch::Tensor> loose, steep;
+    model->denoise(x, t, &cond, &loose);
+    auto named = model->named_parameters();
+    ASSERT_TRUE(named.contains("control.decoder_layers.0.cross_attn.locality"));
+    for (auto& p : named)
+        if (p.key().find("locality") != std::string::npos) p.value().fill_(30.0);
+    model->denoise(x, t, &cond, &steep);
+    // Weight on the token's own frame, for every head and pose token (3 body parts x S frames).
+    auto own = torch::eye(S).repeat({3, 1});  // [3S, S]
+    auto on_own = (steep[0] * own).sum(-1);
+    EXPECT_GT(on_own.min().item<double>(), 0.999);
+    EXPECT_LT((loose[0] * own).sum(-1).mean().item<double>(), 0.9);
+    Step2Motion reference(small_config());
+    for (auto& p : reference->named_parameters()) EXPECT_EQ(p.key().find("locality"), std::string::npos) << p.key();
+    EXPECT_EQ(reference->parameters().size() + 2, model->parameters().size());
+}
+
 TEST(Networks, StandardCrossAttentionAndInputAblations) {
     torch::manual_seed(4);
     torch::NoGradGuard ng;
@@ -299,6 +341,32 @@ TEST(Diffusion, StridedLevelsAndTranslationLoss) {
     // q_sample at t = 0 is the clean sample.
     auto x0 = torch::randn({2, 3, 63});
     EXPECT_LT(max_abs_diff(s.q_sample(x0, torch::zeros({2}, torch::kLong), torch::randn_like(x0)), x0), 1e-7);
+}
+
+// With several threads the sampler gives each thread its own windows (single-threaded kernels);
+// the samples must be those of the one-thread batched run, locality and guidance included.
+TEST(Sampler, WindowsSharedOutAcrossThreadsGiveTheSameSamples) {
+    torch::manual_seed(7);
+    auto cfg = small_config();
+    cfg.cross_attention_locality = true;
+    Step2Motion model(cfg);
+    randomize(*model);
+    DiffusionSchedule sched(cfg.diffusion_T);
+    auto c = torch::randn({5, 12, 50});
+    const int threads_before = at::get_num_threads();
+    for (double w : {1.0, 2.0}) {
+        SamplerOptions o;
+        o.guidance = w;
+        at::set_num_threads(1);
+        torch::manual_seed(11);
+        auto one = sample_poses(model, sched, c, o);
+        at::set_num_threads(3);  // 5 windows over 3 threads: uneven shares
+        torch::manual_seed(11);
+        auto three = sample_poses(model, sched, c, o);
+        EXPECT_LT(max_abs_diff(one, three), 1e-4) << "guidance " << w;
+        EXPECT_TRUE(torch::isfinite(three).all().item<bool>());
+    }
+    at::set_num_threads(threads_before);
 }
 
 TEST(Sampler, CachedConditioningGivesIdenticalSamples) {

@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <complex>
 #include <filesystem>
 #include <fstream>
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
+#include "step2motion/imu/clip.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/synth/dataset.hpp"
 #include "step2motion/synth/gait_stats.hpp"
@@ -233,6 +235,60 @@ TEST(SynthDataset, RoundTripThroughTheMoticonReader) {
                         std::to_string(back.frames()) + "\nmocap,0," + std::to_string(clip.canonical.frames) + "\n");
     const auto bvh = s2m::io::read_bvh(paths.mocap);
     EXPECT_EQ(bvh.num_frames, clip.canonical.frames);
+}
+
+// Filter-frame clips (insole IMU orientation, as in the wild) must give the same world as the mocap
+// the poses come from: the filter's arbitrary heading reference is turned onto the mocap world. The
+// walk is turned by 70 degrees first so that the mocap heading cannot agree with the filter's by luck.
+TEST(SynthDataset, FilterFrameClipsShareTheMocapWorld) {
+    s2m::synth::SynthOptions opt;
+    auto clip = synth_clip(bundled("07_01"), opt);
+    const s2m::kin::Quat turn(Eigen::AngleAxisd(70 * M_PI / 180, Eigen::Vector3d::UnitY()));
+    for (int f = 0; f < clip.canonical.frames; ++f) {
+        clip.canonical.rotation(f, 0) = turn * clip.canonical.rotation(f, 0);
+        clip.canonical.translation(f, 0) = turn * clip.canonical.translation(f, 0);
+    }
+    clip.rec = s2m::synth::synthesize_insoles(clip.canonical, opt, s2m::io::default_sensor_layout());
+    const fs::path dir = s2m::test::temp_dir("synth-filter-world");
+    const auto paths = s2m::synth::write_sequence(dir.string(), "S1", "walk", clip.rec, clip.canonical);
+    s2m::io::RecordingSource src;
+    src.name = "walk";
+    src.insoles = paths.insoles;
+    src.sync = paths.sync;
+    src.mocap = paths.mocap;
+    src.map = "step2motion";
+    s2m::imu::ClipOptions o;
+    const auto mocap = s2m::imu::build_clip(src, o);
+    o.imu_frame = s2m::imu::ImuFrameMode::Filter;
+    const auto filter = s2m::imu::build_clip(src, o);
+    ASSERT_EQ(mocap.frames(), filter.frames());
+    // Horizontal world accelerations of both feet: rms difference against rms size, and the yaw that
+    // would still best turn the filter's onto the mocap's.
+    double diff = 0, size = 0;
+    for (int r = 0; r < mocap.frames(); ++r)
+        for (int foot = 0; foot < 2; ++foot)
+            for (int axis : {0, 2}) {
+                const int c = foot * s2m::io::kFootChannels + s2m::io::kAccOffset + axis;
+                diff += std::pow(mocap.insoles(r, c) - filter.insoles(r, c), 2);
+                size += std::pow(mocap.insoles(r, c), 2);
+            }
+    std::printf("filter vs mocap world: horizontal acceleration rms difference %.3f of rms %.3f g\n",
+                std::sqrt(diff / size) * std::sqrt(size / (4.0 * mocap.frames())), std::sqrt(size / (4.0 * mocap.frames())));
+    for (int foot = 0; foot < 2; ++foot) {
+        double sxx = 0, sxz = 0;
+        for (int r = 0; r < mocap.frames(); ++r) {
+            const int c = foot * s2m::io::kFootChannels + s2m::io::kAccOffset;
+            const std::complex<double> a(mocap.insoles(r, c + 2), mocap.insoles(r, c)), b(filter.insoles(r, c + 2), filter.insoles(r, c));
+            const auto p = a * std::conj(b);
+            sxx += p.real(); sxz += p.imag();
+        }
+        const double residual_deg = std::atan2(sxz, sxx) * 180 / M_PI;
+        std::printf("foot %d: yaw left between filter and mocap worlds %.2f deg\n", foot, residual_deg);
+        EXPECT_LT(std::abs(residual_deg), 3.0);
+    }
+    // What remains is the filter's tilt error on a short clip with few still phases; unaligned worlds
+    // (70 degrees apart) would differ by more than the accelerations themselves.
+    EXPECT_LT(std::sqrt(diff / size), 0.8);
 }
 
 TEST(SynthDataset, SubjectsCsvMergesAndRefusesAChangedWeight) {

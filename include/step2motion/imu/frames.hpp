@@ -70,6 +70,9 @@ FilterResult track_orientation(const Eigen::MatrixXf& acc_g, const Eigen::Matrix
 
 // (b) applied to N x 50 channels at `rate_hz`: both feet filtered, accelerations replaced by world ones.
 void accelerations_to_world_filtered(Eigen::MatrixXf& channels, double rate_hz, const FilterOptions& options = {});
+// Turns one foot's world accelerations (channels offsets 16..18, + 25 for the right foot) about world
+// up by `yaw_rad` (positive turns +Z towards +X, i.e. adds to heading_deg).
+void rotate_foot_accelerations_yaw(Eigen::MatrixXf& channels, int foot, double yaw_rad);
 
 // Helpers for tests and diagnostics.
 double tilt_error_deg(const Quat& estimate, const Quat& truth);   // angle between the two "up" directions

@@ -33,13 +33,16 @@ struct InsoleCondition {
 // output_proj Linear(d, d, bias=false).
 class InsoleCrossAttentionImpl : public torch::nn::Module {
 public:
-    InsoleCrossAttentionImpl(int dim, CrossAttentionKind kind);
+    InsoleCrossAttentionImpl(int dim, CrossAttentionKind kind, bool locality = false);
     // tokens [B, 8, S, d] → keys, values [B, 8, S_k, d/8] (S_k = S per component, 8·S for Standard).
     std::pair<torch::Tensor, torch::Tensor> keys_values(const torch::Tensor& tokens) const;
     // x: layer-normalised pose tokens [B, N, d]. `weights` (optional) receives [B, 8, N, S_k].
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keys, const torch::Tensor& values,
                           torch::Tensor* weights = nullptr);
     torch::Tensor proj_q, bias_q, proj_k, bias_k, proj_v, bias_v, scale;
+    // With ModelConfig::cross_attention_locality: [1, 8, 1, 1], the logit penalty per frame of
+    // distance between a pose token's frame and an insole token's frame (its magnitude is used).
+    torch::Tensor locality;
     torch::nn::Linear output_proj{nullptr};
     int dim;
     CrossAttentionKind kind;
@@ -49,7 +52,7 @@ TORCH_MODULE(InsoleCrossAttention);
 // "decoder_layers.<i>": the cross-attention and its own LayerNorm "norm".
 class ConditionLayerImpl : public torch::nn::Module {
 public:
-    ConditionLayerImpl(int dim, CrossAttentionKind kind);
+    ConditionLayerImpl(int dim, CrossAttentionKind kind, bool locality = false);
     InsoleCrossAttention cross_attn{nullptr};
     torch::nn::LayerNorm norm{nullptr};
 };

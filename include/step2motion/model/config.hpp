@@ -37,6 +37,11 @@ struct ModelConfig {
     double dropout = 0.1;
     CrossAttentionKind cross_attention = CrossAttentionKind::PerComponent;
     ConditionInputs condition_inputs = ConditionInputs::All;
+    // Not in the reference (false = the reference's attention): each cross-attention head gets a
+    // learnable penalty on the frame distance between a pose token and an insole token, so that a
+    // frame reads the insoles around it from the first step instead of having to learn that
+    // alignment from the temporal encodings alone.
+    bool cross_attention_locality = false;
 
     // Rows of the denoiser's sinusoidal table: it serves both frames and diffusion steps.
     int prior_pe_rows() const { return input_T > diffusion_T + 1 ? input_T : diffusion_T + 1; }

@@ -58,6 +58,11 @@ TORCH_MODULE(EncoderStack);
 // nn.Sequential of Linear/GELU alternating: sizes {in, h1, ..., out} → "0", "2", "4" Linear children.
 torch::nn::Sequential mlp(const std::vector<int64_t>& sizes);
 
+// a [n, r, k] @ b [n, k, c] → [n, r, c]. Without autograd the n products are shared out across the
+// intra-op threads, one single-threaded GEMM each: the many small per-head GEMMs of attention do not
+// thread well inside BLAS (torch::bmm runs them one after another). With autograd: torch::bmm.
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b);
+
 // Exact (erf) GELU, as PyTorch's default.
 inline torch::Tensor gelu_exact(const torch::Tensor& x) { return torch::gelu(x); }
 

@@ -31,6 +31,7 @@ struct TrainConfig {
     ModelType model_type = ModelType::Step2Motion;
     int root_layers = 1;
     model::ConditionInputs condition_inputs = model::ConditionInputs::All;
+    bool cross_attention_locality = false;  // model::ModelConfig::cross_attention_locality
     // Optional caps for quick runs: windows drawn per epoch (0 = all), validation clips (0 = all).
     int max_windows_per_epoch = 0;
     int max_val_windows = 0;
