@@ -73,7 +73,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
             s2m::io::write_bvh(bvh_path, s2m::kin::bvh_from_motion(motion), {6});
             const auto pos = s2m::infer::positions_from_poses(results[i].poses, start);
             const auto contacts = s2m::infer::foot_contacts(pos, rate_hz);
-            const auto steps = s2m::infer::count_steps(contacts);
+            const auto steps = s2m::infer::count_steps(pos);
             double distance = 0;
             for (size_t f = 1; f < pos.root_m.size(); ++f) {
                 Eigen::Vector3d d = pos.root_m[f] - pos.root_m[f - 1];

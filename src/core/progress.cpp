@@ -40,6 +40,11 @@ void Progress::set(std::int64_t done, const std::string& note) {
     draw(false);
 }
 
+void Progress::resume_at(std::int64_t done) {
+    done_ = resumed_at_ = done;
+    start_ = std::chrono::steady_clock::now();
+}
+
 void Progress::finish(const std::string& note) {
     if (!note.empty()) note_ = note;
     if (total_ > 0) done_ = std::max(done_, total_);
@@ -57,7 +62,7 @@ void Progress::draw(bool force) {
     if (!force && now - last_draw_ < interval) return;
     last_draw_ = now;
     double elapsed = std::chrono::duration<double>(now - start_).count();
-    double rate = elapsed > 0 ? done_ / elapsed : 0;
+    double rate = elapsed > 0 ? static_cast<double>(done_ - resumed_at_) / elapsed : 0;
     double eta = (rate > 0 && total_ > 0) ? (total_ - done_) / rate : NAN;
     const int width = 24;
     std::string bar;

@@ -117,7 +117,7 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     bundle.stats.pose_std.assign(66, 1.f);
     bundle.stats.insole_mean.assign(50, 0.f);
     bundle.stats.insole_std.assign(50, 1.f);
-    model::DiffusionSchedule schedule(config.diffusion_T);
+    model::DiffusionSchedule schedule(config.model_config());
     {
         torch::NoGradGuard no_grad;
         bundle.train(false);

@@ -48,7 +48,7 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     const int W = bundle.config.input_T, half = W / 2;
     const auto insole_mean = train::to_tensor(bundle.stats.insole_mean), insole_std = train::to_tensor(bundle.stats.insole_std);
     const auto pose_mean = train::to_tensor(bundle.stats.pose_mean), pose_std = train::to_tensor(bundle.stats.pose_std);
-    model::DiffusionSchedule schedule(bundle.config.diffusion_T);
+    model::DiffusionSchedule schedule(bundle.config.model_config());
     int steps = opt.steps;
     if (opt.sampler == "fast" && steps <= 0) steps = 20;
     if (opt.sampler == "ddpm" && steps > 0 && steps < bundle.config.diffusion_T)
@@ -236,22 +236,25 @@ std::vector<std::array<bool, 2>> foot_contacts(const MotionOut& m, double fps) {
     return c;
 }
 
-std::array<int, 2> count_steps(const std::vector<std::array<bool, 2>>& contacts, int min_frames) {
+std::array<int, 2> count_steps(const MotionOut& m, double lift_m, int min_frames) {
+    const int F = static_cast<int>(m.root_m.size());
+    const int ankles[2] = {kin::LeftFoot, kin::RightFoot};
     std::array<int, 2> steps{0, 0};
     for (int foot = 0; foot < 2; ++foot) {
+        bool swinging = false;
         int run = 0;
-        bool in_contact = false, seen_swing = false;
-        for (const auto& c : contacts) {
-            if (c[static_cast<size_t>(foot)]) {
-                ++run;
-                if (!in_contact && run >= min_frames) {
-                    in_contact = true;
-                    if (seen_swing) ++steps[static_cast<size_t>(foot)];
-                }
-            } else {
+        for (int f = 0; f < F; ++f) {
+            const double lift = m.joints_m[static_cast<size_t>(f * 22 + ankles[foot])].y() -
+                                m.joints_m[static_cast<size_t>(f * 22 + ankles[1 - foot])].y();
+            if (swinging) {
+                if (lift < lift_m / 2) swinging = false;
+                continue;
+            }
+            run = lift > lift_m ? run + 1 : 0;
+            if (run >= min_frames) {
+                swinging = true;
                 run = 0;
-                if (in_contact) seen_swing = true;
-                in_contact = false;
+                ++steps[static_cast<size_t>(foot)];
             }
         }
     }

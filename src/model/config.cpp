@@ -62,6 +62,7 @@ std::string config_to_json(const ModelConfig& c) {
     j["cross_attention"] = to_string(c.cross_attention);
     j["condition_inputs"] = to_string(c.condition_inputs);
     j["cross_attention_locality"] = c.cross_attention_locality;
+    j["zero_terminal_snr"] = c.zero_terminal_snr;
     return j.dump();
 }
 
@@ -96,11 +97,14 @@ ModelConfig config_from_json(const std::string& text, const std::string& source)
     };
     c.cross_attention = parse_cross_attention(get_str("cross_attention"), source + ": cross_attention");
     c.condition_inputs = parse_condition_inputs(get_str("condition_inputs"), source + ": condition_inputs");
-    if (j.contains("cross_attention_locality")) {  // optional: absent in files written before it existed
-        if (!j["cross_attention_locality"].is_boolean())
-            fail_input(source + ": model config field 'cross_attention_locality' is not true or false");
-        c.cross_attention_locality = j["cross_attention_locality"].get<bool>();
-    }
+    // Optional: absent in files written before they existed.
+    auto get_optional_bool = [&](const char* key, bool& out) {
+        if (!j.contains(key)) return;
+        if (!j[key].is_boolean()) fail_input(source + ": model config field '" + key + "' is not true or false");
+        out = j[key].get<bool>();
+    };
+    get_optional_bool("cross_attention_locality", c.cross_attention_locality);
+    get_optional_bool("zero_terminal_snr", c.zero_terminal_snr);
     if (auto why = c.check(); !why.empty()) fail_input(source + ": model config: " + why);
     return c;
 }
@@ -121,9 +125,12 @@ std::string config_difference(const ModelConfig& a, const ModelConfig& b) {
         return "cross_attention: " + to_string(a.cross_attention) + " vs " + to_string(b.cross_attention);
     if (a.condition_inputs != b.condition_inputs)
         return "condition_inputs: " + to_string(a.condition_inputs) + " vs " + to_string(b.condition_inputs);
-    if (a.cross_attention_locality != b.cross_attention_locality)
-        return std::string("cross_attention_locality: ") + (a.cross_attention_locality ? "true" : "false") + " vs " +
-               (b.cross_attention_locality ? "true" : "false");
+    auto flag = [](const char* name, bool x, bool y) {
+        return x == y ? std::string() : std::string(name) + ": " + (x ? "true" : "false") + " vs " + (y ? "true" : "false");
+    };
+    for (auto d : {flag("cross_attention_locality", a.cross_attention_locality, b.cross_attention_locality),
+                   flag("zero_terminal_snr", a.zero_terminal_snr, b.zero_terminal_snr)})
+        if (!d.empty()) return d;
     return {};
 }
 

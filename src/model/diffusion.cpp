@@ -6,12 +6,23 @@
 
 namespace s2m::model {
 
-DiffusionSchedule::DiffusionSchedule(int steps, double beta_start, double beta_end) : T_(steps) {
+DiffusionSchedule::DiffusionSchedule(const ModelConfig& c) : DiffusionSchedule(c.diffusion_T, 1e-4, 0.02, c.zero_terminal_snr) {}
+
+DiffusionSchedule::DiffusionSchedule(int steps, double beta_start, double beta_end, bool zero_terminal_snr) : T_(steps) {
     if (steps < 1) fail_input("diffusion steps must be >= 1, got " + std::to_string(steps));
     // float32 throughout, as the reference: at t = 1 the posterior coefficient divides by 1 − ᾱ₁ ≈ 1e-4,
     // so float32 and float64 tables differ by ~2e-4 there and parity needs the same precision.
     auto opts = torch::TensorOptions().dtype(torch::kFloat);
-    auto b = torch::cat({torch::zeros({1}, opts), torch::linspace(beta_start, beta_end, steps, opts)});
+    auto linear = torch::linspace(beta_start, beta_end, steps, opts);
+    if (zero_terminal_snr && steps > 1) {
+        // Shift and scale √ᾱ so that √ᾱ_1 is kept and √ᾱ_T becomes 0, then back to β (β_T = 1).
+        auto s = torch::sqrt(torch::cumprod(1.0 - linear.to(torch::kDouble), 0));
+        const double first = s[0].item<double>(), last = s[steps - 1].item<double>();
+        auto cum = ((s - last) * (first / (first - last))).pow(2);
+        auto a = torch::cat({cum.narrow(0, 0, 1), cum.narrow(0, 1, steps - 1) / cum.narrow(0, 0, steps - 1)});
+        linear = (1.0 - a).to(torch::kFloat);
+    }
+    auto b = torch::cat({torch::zeros({1}, opts), linear});
     auto a = 1.0 - b;
     auto cum = torch::cumprod(a, 0);
     auto cum_prev = torch::cat({torch::ones({1}, opts), cum.narrow(0, 0, steps)});

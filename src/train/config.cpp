@@ -34,6 +34,7 @@ model::ModelConfig TrainConfig::model_config() const {
                                                                    : model::CrossAttentionKind::PerComponent;
     m.condition_inputs = condition_inputs;
     m.cross_attention_locality = cross_attention_locality;
+    m.zero_terminal_snr = zero_terminal_snr;
     return m;
 }
 
@@ -60,6 +61,14 @@ Field int_field(const char* key, T TrainConfig::*member, long lo, long hi) {
                 c.*member = static_cast<T>(x);
             },
             [=](const TrainConfig& c, json& j) { j[key] = c.*member; }};
+}
+
+Field bool_field(const char* key, bool TrainConfig::*member) {
+    return {[key, member](const json& v, TrainConfig& c, const std::string& src) {
+                if (!v.is_boolean()) bad(src, key, "expected true or false, found " + v.dump());
+                c.*member = v.get<bool>();
+            },
+            [key, member](const TrainConfig& c, json& j) { j[key] = c.*member; }};
 }
 
 Field real_field(const char* key, double TrainConfig::*member, double lo, double hi, bool open_lo = false) {
@@ -118,12 +127,8 @@ const std::map<std::string, Field>& fields() {
               c.condition_inputs = model::parse_condition_inputs(v.get<std::string>(), src + ": \"condition_inputs\"");
           },
           [](const TrainConfig& c, json& j) { j["condition_inputs"] = model::to_string(c.condition_inputs); }}},
-        {"cross_attention_locality",
-         {[](const json& v, TrainConfig& c, const std::string& src) {
-              if (!v.is_boolean()) bad(src, "cross_attention_locality", "expected true or false, found " + v.dump());
-              c.cross_attention_locality = v.get<bool>();
-          },
-          [](const TrainConfig& c, json& j) { j["cross_attention_locality"] = c.cross_attention_locality; }}},
+        {"cross_attention_locality", bool_field("cross_attention_locality", &TrainConfig::cross_attention_locality)},
+        {"zero_terminal_snr", bool_field("zero_terminal_snr", &TrainConfig::zero_terminal_snr)},
         {"max_windows_per_epoch", int_field("max_windows_per_epoch", &TrainConfig::max_windows_per_epoch, 0, 2147483647L)},
         {"max_val_windows", int_field("max_val_windows", &TrainConfig::max_val_windows, 0, 2147483647L)},
     };

@@ -51,7 +51,7 @@ struct RunState {
 class Trainer {
 public:
     Trainer(const TrainConfig& config, const TrainingSet& data, const TrainOptions& options)
-        : config_(config), data_(data), options_(options), schedule_(config.diffusion_T) {
+        : config_(config), data_(data), options_(options), schedule_(config.model_config()) {
         if (options.device == "cuda") {
             if (!torch::cuda::is_available())
                 fail_input("--device cuda: this build of LibTorch has no CUDA support or no GPU is visible");
@@ -361,7 +361,7 @@ TrainSummary Trainer::run() {
         torch::optim::Adam& opt = phase == "pose" ? *pose_opt_ : *root_opt_;
         const auto params = phase == "pose" ? pose_parameters() : bundle_.root->parameters();
         Progress progress(phase == "pose" ? "train pose" : "train root", static_cast<int64_t>(epochs) * batches, "batches");
-        progress.set(static_cast<int64_t>(state.epoch) * batches + state.batch);
+        progress.resume_at(static_cast<int64_t>(state.epoch) * batches + state.batch);
         for (; state.epoch < epochs; ++state.epoch) {
             if (!state.perm.defined()) state.perm = torch::randperm(N, torch::TensorOptions().dtype(torch::kLong));
             const int64_t* order = state.perm.data_ptr<int64_t>();

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "step2motion/infer/reconstruct.hpp"
+#include "step2motion/kinematics/canonical.hpp"
 
 using namespace s2m::infer;
 
@@ -22,20 +23,33 @@ TEST(Windows, HalfOverlapCoversEveryFrameOnce) {
     }
 }
 
-TEST(Contacts, StepsAreCountedFromContactOnsets) {
-    std::vector<std::array<bool, 2>> c;
-    // Left: contact 10, swing 5, contact 10, swing 5, contact 10 -> 2 steps after the first contact.
-    for (int rep = 0; rep < 3; ++rep) {
-        for (int i = 0; i < 10; ++i) c.push_back({true, false});
-        if (rep < 2)
-            for (int i = 0; i < 5; ++i) c.push_back({false, true});
+// Steps are swings of one ankle above the other; the root's vertical drift must not matter, nor
+// a short twitch, nor a lift that never drops back below half the threshold in between.
+TEST(Contacts, StepsAreSwingsOfOneAnkleAboveTheOther) {
+    MotionOut m;
+    auto add = [&](double left_lift_m, double right_lift_m, int frames) {
+        for (int i = 0; i < frames; ++i) {
+            const double drift = 0.002 * static_cast<double>(m.root_m.size());  // sinks 6 cm/s at 30 Hz
+            m.root_m.push_back({0, 0.9 - drift, 0});
+            for (int j = 0; j < 22; ++j) m.joints_m.push_back({0, 0.5 - drift, 0});
+            m.joints_m[m.joints_m.size() - 22 + s2m::kin::LeftFoot].y() = 0.08 - drift + left_lift_m;
+            m.joints_m[m.joints_m.size() - 22 + s2m::kin::RightFoot].y() = 0.08 - drift + right_lift_m;
+        }
+    };
+    add(0, 0, 20);
+    for (int stride = 0; stride < 3; ++stride) {  // 3 left and 3 right swings
+        add(0.10, 0, 10);
+        add(0, 0, 5);
+        add(0, 0.08, 10);
+        add(0, 0, 5);
     }
-    // A one-frame blip does not count.
-    c.push_back({false, true});
-    c.push_back({true, true});
-    c.push_back({false, true});
-    const auto steps = count_steps(c, 3);
-    EXPECT_EQ(steps[0], 2);
-    // Right: contacts of 5, 5 and 3 frames with swings between: the first onset is not a step.
-    EXPECT_EQ(steps[1], 2);
+    add(0.05, 0, 2);   // a twitch: too short
+    add(0, 0, 5);
+    add(0.05, 0, 4);   // one long swing with a dip to 2 cm (above half the threshold) in the middle
+    add(0.02, 0, 3);
+    add(0.05, 0, 4);
+    add(0, 0, 5);
+    const auto steps = count_steps(m);
+    EXPECT_EQ(steps[0], 4);
+    EXPECT_EQ(steps[1], 3);
 }

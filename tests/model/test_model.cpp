@@ -77,13 +77,17 @@ TEST(ModelConfig, JsonRoundTripAndErrors) {
     c.cross_attention = CrossAttentionKind::Standard;
     c.condition_inputs = ConditionInputs::ImuOnly;
     c.cross_attention_locality = true;
+    c.zero_terminal_snr = true;
     auto back = config_from_json(config_to_json(c), "x.json");
     EXPECT_EQ(config_difference(c, back), "");
     EXPECT_TRUE(back.cross_attention_locality);
+    EXPECT_TRUE(back.zero_terminal_snr);
     // Files written before the locality option existed load with it off.
     auto j = nlohmann::json::parse(config_to_json(other_config()));
     j.erase("cross_attention_locality");
+    j.erase("zero_terminal_snr");
     EXPECT_FALSE(config_from_json(j.dump(), "old.json").cross_attention_locality);
+    EXPECT_FALSE(config_from_json(j.dump(), "old.json").zero_terminal_snr);
     auto local = other_config();
     local.cross_attention_locality = true;
     EXPECT_EQ(config_difference(other_config(), local), "cross_attention_locality: false vs true");
@@ -367,6 +371,34 @@ TEST(Sampler, WindowsSharedOutAcrossThreadsGiveTheSameSamples) {
         EXPECT_TRUE(torch::isfinite(three).all().item<bool>());
     }
     at::set_num_threads(threads_before);
+}
+
+// Zero terminal SNR (not in the reference): x_T is pure noise, the schedule's first level is kept,
+// ᾱ still decreases, and both samplers run (no division by zero at t = T).
+TEST(Diffusion, ZeroTerminalSnrSchedule) {
+    DiffusionSchedule ref(200), zero(200, 1e-4, 0.02, true);
+    EXPECT_NEAR(ref.sqrt_cum_alphas[200].item<double>(), 0.3636, 1e-3);  // the leak this removes
+    EXPECT_EQ(zero.sqrt_cum_alphas[200].item<double>(), 0.0);
+    EXPECT_NEAR(zero.sqrt_cum_alphas[1].item<double>(), ref.sqrt_cum_alphas[1].item<double>(), 1e-7);
+    EXPECT_NEAR(zero.betas[200].item<double>(), 1.0, 1e-6);
+    auto ca = zero.cum_alphas.narrow(0, 1, 200);
+    EXPECT_TRUE((ca.narrow(0, 1, 199) < ca.narrow(0, 0, 199)).all().item<bool>());
+    auto cfg = small_config();
+    cfg.zero_terminal_snr = true;
+    DiffusionSchedule from_config(cfg);
+    EXPECT_EQ(from_config.sqrt_cum_alphas[cfg.diffusion_T].item<double>(), 0.0);
+    torch::manual_seed(8);
+    Step2Motion model(cfg);
+    randomize(*model);
+    auto c = torch::randn({2, 12, 50});
+    for (int steps : {0, 4}) {
+        SamplerOptions o;
+        o.steps = steps;
+        EXPECT_TRUE(torch::isfinite(sample_poses(model, from_config, c, o)).all().item<bool>()) << steps;
+    }
+    // A training target at t = T carries nothing of x0.
+    auto x0 = torch::randn({2, 3, 63}), eps = torch::randn({2, 3, 63});
+    EXPECT_LT(max_abs_diff(zero.q_sample(x0, torch::full({2}, 200, torch::kLong), eps), eps), 1e-6);
 }
 
 TEST(Sampler, CachedConditioningGivesIdenticalSamples) {

@@ -12,13 +12,15 @@ public:
     ~Progress();
     void advance(std::int64_t n = 1, const std::string& note = "");
     void set(std::int64_t done, const std::string& note = "");
+    // Continues a job of which `done` units were finished earlier (rate and ETA count only this run's).
+    void resume_at(std::int64_t done);
     void finish(const std::string& note = "");
     static void set_enabled(bool enabled);
 
 private:
     void draw(bool force);
     std::string label_, unit_, note_;
-    std::int64_t total_, done_ = 0;
+    std::int64_t total_, done_ = 0, resumed_at_ = 0;
     std::chrono::steady_clock::time_point start_, last_draw_;
     bool finished_ = false;
 };

@@ -62,8 +62,9 @@ kin::Motion motion_from_poses(const Eigen::MatrixXf& poses, const kin::Skeleton&
 // Foot contacts (left, right toes) per frame: toe within 5 cm of the sequence's floor and slower
 // than 0.5 m/s horizontally.
 std::vector<std::array<bool, 2>> foot_contacts(const MotionOut& m, double fps);
-// Number of contact onsets per foot after the first contact (steps), ignoring contacts shorter than
-// `min_frames`.
-std::array<int, 2> count_steps(const std::vector<std::array<bool, 2>>& contacts, int min_frames = 3);
+// Steps per foot (left, right): swings, i.e. the ankle rising more than `lift_m` above the other
+// ankle for at least `min_frames` frames (a swing ends when it is back below lift_m / 2). Heights
+// relative to the other foot: the reconstructed root's vertical drift cancels out.
+std::array<int, 2> count_steps(const MotionOut& m, double lift_m = 0.03, int min_frames = 3);
 
 }  // namespace s2m::infer

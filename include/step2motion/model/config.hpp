@@ -42,6 +42,11 @@ struct ModelConfig {
     // frame reads the insoles around it from the first step instead of having to learn that
     // alignment from the temporal encodings alone.
     bool cross_attention_locality = false;
+    // Not in the reference (false = its schedule): the linear β schedule rescaled so that ᾱ_T = 0
+    // (Lin et al., "Common diffusion noise schedules and sample steps are flawed", 2024). With T = 200
+    // and β up to 0.02 the reference's x_T still holds 0.37·x₀, so training never shows the network
+    // the pure noise sampling starts from, and it learns to read x_t instead of the insoles.
+    bool zero_terminal_snr = false;
 
     // Rows of the denoiser's sinusoidal table: it serves both frames and diffusion steps.
     int prior_pe_rows() const { return input_T > diffusion_T + 1 ? input_T : diffusion_T + 1; }

@@ -3,11 +3,16 @@
 // index t = 0..T addresses the tables directly and t = 0 is the clean sample.
 #include <torch/torch.h>
 
+#include "step2motion/model/config.hpp"
+
 namespace s2m::model {
 
 class DiffusionSchedule {
 public:
-    explicit DiffusionSchedule(int steps, double beta_start = 1e-4, double beta_end = 0.02);
+    explicit DiffusionSchedule(int steps, double beta_start = 1e-4, double beta_end = 0.02, bool zero_terminal_snr = false);
+    // The schedule a model was trained with: T = diffusion_T, the reference's β range, and
+    // config.zero_terminal_snr.
+    explicit DiffusionSchedule(const ModelConfig& config);
     int steps() const { return T_; }
 
     // All tables are float32 [T + 1] (computed in float32 as the reference does). Posterior tables are NaN at index 0.

@@ -32,6 +32,7 @@ struct TrainConfig {
     int root_layers = 1;
     model::ConditionInputs condition_inputs = model::ConditionInputs::All;
     bool cross_attention_locality = false;  // model::ModelConfig::cross_attention_locality
+    bool zero_terminal_snr = false;         // model::ModelConfig::zero_terminal_snr
     // Optional caps for quick runs: windows drawn per epoch (0 = all), validation clips (0 = all).
     int max_windows_per_epoch = 0;
     int max_val_windows = 0;
