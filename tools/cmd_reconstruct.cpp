@@ -72,7 +72,6 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
             const std::string bvh_path = (fs::path(opt->out) / (in.name + ".bvh")).string();
             s2m::io::write_bvh(bvh_path, s2m::kin::bvh_from_motion(motion), {6});
             const auto pos = s2m::infer::positions_from_poses(results[i].poses, start);
-            const auto contacts = s2m::infer::foot_contacts(pos, rate_hz);
             const auto steps = s2m::infer::count_steps(pos);
             double distance = 0;
             for (size_t f = 1; f < pos.root_m.size(); ++f) {
@@ -88,6 +87,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
             if (!in.tag.empty()) std::printf(" [tag %s]", in.tag.c_str());
             std::printf("\n");
             if (opt->details) {
+                const auto contacts = s2m::infer::foot_contacts(pos, rate_hz);
                 nlohmann::json j;
                 j["source"] = in.source;
                 j["rate_hz"] = rate_hz;

@@ -76,7 +76,6 @@ std::string read_text_file(const std::string& path) {
     return data;
 }
 
-
 AtomicFile::AtomicFile(std::string path, std::ios::openmode mode) : path_(std::move(path)) {
     temp_ = temp_beside(path_);
     std::error_code ec;

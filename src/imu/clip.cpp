@@ -200,16 +200,8 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
     const kin::JointMap jm = kin::load_joint_map(map_used);
     const kin::Motion canon = kin::retarget_to_canonical(sampled, jm, src.mocap);
 
-    // Insoles at their own rate, accelerations rotated by the orientation filter when asked.
+    // Insoles at the target rate; accelerations rotated to world with the mocap foot orientation.
     Eigen::MatrixXf raw = io::insole_channels(rec);
-    Eigen::MatrixXf raw_at_target;  // device-frame readings at the target rate, for the filter's heading
-    if (o.imu_frame == ImuFrameMode::Filter) {
-        raw_at_target.resize(n, io::kInsoleChannels);
-        Eigen::Matrix<unsigned char, Eigen::Dynamic, 2, Eigen::RowMajor> unused(n, 2);
-        sample_foot(raw, rec.feet[0].valid, 0, idx_l, raw_at_target, unused, 0);
-        sample_foot(raw, rec.feet[1].valid, io::kFootChannels, idx_r, raw_at_target, unused, 1);
-        accelerations_to_world_filtered(raw, ins_hz, o.filter);
-    }
     Eigen::MatrixXf ins(n, io::kInsoleChannels);
     Eigen::Matrix<unsigned char, Eigen::Dynamic, 2, Eigen::RowMajor> valid(n, 2);
     sample_foot(raw, rec.feet[0].valid, 0, idx_l, ins, valid, 0);
@@ -222,19 +214,17 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
         lf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::LeftFoot];
         rf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::RightFoot];
     }
-    if (o.imu_frame == ImuFrameMode::Mocap) {
-        accelerations_to_world(ins, lf, rf, insole_frame_in_foot(canon.skeleton, 0), insole_frame_in_foot(canon.skeleton, 1));
-    } else {
-        // The filter's heading reference is arbitrary (the insole's own heading at its first still
-        // phase); the poses are in the mocap world. Turn each foot's filter world onto the mocap one by
-        // the yaw that best matches the horizontal accelerations the mocap orientation gives, so that
-        // inputs and targets share a world frame while the filter's tilt errors and drift remain.
-        Eigen::MatrixXf by_mocap = ins;
-        for (int foot = 0; foot < 2; ++foot) {
-            const int c = foot * io::kFootChannels + io::kAccOffset;
-            by_mocap.middleCols(c, 3) = raw_at_target.middleCols(c, 3);
-        }
-        accelerations_to_world(by_mocap, lf, rf, insole_frame_in_foot(canon.skeleton, 0), insole_frame_in_foot(canon.skeleton, 1));
+    accelerations_to_world(ins, lf, rf, insole_frame_in_foot(canon.skeleton, 0), insole_frame_in_foot(canon.skeleton, 1));
+    if (o.imu_frame == ImuFrameMode::Filter) {
+        // The orientation filter instead, at the insoles' own rate. Its heading reference is arbitrary
+        // (the insole's own heading at its first still phase) while the poses are in the mocap world:
+        // each foot's filter world is turned onto the mocap one by the yaw that best matches the
+        // accelerations above, so that inputs and targets share a world frame while the filter's
+        // tilt errors and drift remain.
+        const Eigen::MatrixXf by_mocap = ins;
+        accelerations_to_world_filtered(raw, ins_hz, o.filter);
+        sample_foot(raw, rec.feet[0].valid, 0, idx_l, ins, valid, 0);
+        sample_foot(raw, rec.feet[1].valid, io::kFootChannels, idx_r, ins, valid, 1);
         for (int foot = 0; foot < 2; ++foot) {
             const int c = foot * io::kFootChannels + io::kAccOffset;
             // Heading as a complex number z + i x: the yaw is the argument of sum(mocap * conj(filter)).

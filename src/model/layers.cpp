@@ -115,10 +115,6 @@ torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
 
 torch::Tensor normalizer_id_buffer() { return torch::zeros({}, torch::kLong); }
 
-}  // namespace s2m::model
-
-namespace s2m::model {
-
 CpuAutocast::CpuAutocast(bool enable) : active_(enable) {
     if (!active_) return;
     prev_enabled_ = at::autocast::is_cpu_enabled();

@@ -23,8 +23,9 @@ torch::Tensor Step2MotionImpl::denoise(const torch::Tensor& x_t, const torch::Te
 }
 
 torch::Tensor Step2MotionImpl::denoise_guided(const torch::Tensor& x_t, const torch::Tensor& t,
-                                              const InsoleCondition& cond, double w) {
-    auto conditioned = denoise(x_t, t, &cond);
+                                              const InsoleCondition& cond, double w,
+                                              std::vector<torch::Tensor>* attention) {
+    auto conditioned = denoise(x_t, t, &cond, attention);
     if (w == 1.0) return conditioned;
     auto unconditioned = denoise(x_t, t, nullptr);
     return unconditioned + w * (conditioned - unconditioned);

@@ -107,22 +107,13 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
         if (opt.on_step) opt.on_step(t, x);
         if (!opt.cache_condition) make_condition();
         auto tt = torch::full({B}, t, torch::kLong);
-        torch::Tensor x0;
-        {
-            const bool last = i + 1 == levels.size();
-            if (attention && last && opt.guidance == 1.0) x0 = model->denoise(x, tt, &cond, attention);
-            else if (attention && last) {
-                auto c_out = model->denoise(x, tt, &cond, attention);
-                auto u_out = model->denoise(x, tt, nullptr);
-                x0 = u_out + opt.guidance * (c_out - u_out);
-            } else if (split.active()) {
-                x0 = split.denoise(model, x, tt, opt.guidance);
-            } else {
-                x0 = model->denoise_guided(x, tt, cond, opt.guidance);
-            }
-        }
+        // The attention weights are read on the last pass, over the whole batch.
+        const bool last = i + 1 == levels.size();
+        torch::Tensor x0 = split.active() && !(attention && last)
+                               ? split.denoise(model, x, tt, opt.guidance)
+                               : model->denoise_guided(x, tt, cond, opt.guidance, attention && last ? attention : nullptr);
         x0 = x0.to(torch::kFloat);
-        if (i + 1 == levels.size()) {
+        if (last) {
             x = x0;  // the final step returns the clean prediction (σ₁ = 0, c₂(1) = 0)
         } else if (full) {
             x = schedule.posterior_sample(x0, x, tt, torch::randn_like(x));

@@ -41,7 +41,6 @@ kin::Skeleton default_skeleton() {
     return s;
 }
 
-
 }  // namespace
 
 torch::Tensor to_tensor(const std::vector<float>& v) {

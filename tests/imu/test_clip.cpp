@@ -252,8 +252,8 @@ TEST(Clip, FromMvnx) {
     EXPECT_LT(worst_foot, 0.02);
     EXPECT_LT(worst_head, 0.02);
     // With L5 held still the skeleton is consistent with the canonical one and the legs are exact.
-    write_file_atomic((dir / "walk.mvnx").string(), io::format_mvnx(synthetic_mvnx(480, true)));
     const io::Mvnx stiff = synthetic_mvnx(480, true);
+    write_file_atomic((dir / "walk.mvnx").string(), io::format_mvnx(stiff));
     const io::DatasetClip c2 = imu::build_clip(src, {});
     double worst_stiff = 0;
     for (int r = 0; r < c2.frames(); ++r) {

@@ -44,7 +44,7 @@ struct ModelConfig {
     bool cross_attention_locality = false;
     // Not in the reference (false = its schedule): the linear β schedule rescaled so that ᾱ_T = 0
     // (Lin et al., "Common diffusion noise schedules and sample steps are flawed", 2024). With T = 200
-    // and β up to 0.02 the reference's x_T still holds 0.37·x₀, so training never shows the network
+    // and β up to 0.02 the reference's x_T still holds 0.36·x₀, so training never shows the network
     // the pure noise sampling starts from, and it learns to read x_t instead of the insoles.
     bool zero_terminal_snr = false;
 

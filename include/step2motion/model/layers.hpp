@@ -70,10 +70,6 @@ inline torch::Tensor gelu_exact(const torch::Tensor& x) { return torch::gelu(x);
 // trained with); informative.
 torch::Tensor normalizer_id_buffer();
 
-}  // namespace s2m::model
-
-namespace s2m::model {
-
 // Scoped CPU autocast (matrix products in bfloat16, reductions kept in float32 by PyTorch's policy),
 // the C++ counterpart of `with torch.autocast("cpu", dtype=torch.bfloat16)`. Does nothing when
 // `enable` is false; restores the previous state on destruction.

@@ -21,8 +21,9 @@ public:
     torch::Tensor denoise(const torch::Tensor& x_t, const torch::Tensor& t, const InsoleCondition* cond,
                           std::vector<torch::Tensor>* attention = nullptr);
     // Classifier-free guidance: uncond + w·(cond − uncond); w = 1 runs the conditioned pass only.
+    // `attention` (optional) receives the conditioned pass's attention weights, as in denoise().
     torch::Tensor denoise_guided(const torch::Tensor& x_t, const torch::Tensor& t, const InsoleCondition& cond,
-                                 double w);
+                                 double w, std::vector<torch::Tensor>* attention = nullptr);
     // Normalised root displacement [B, S, 3] from the IMU channels.
     torch::Tensor displacement(const torch::Tensor& insoles) { return root->forward(insoles); }
 
