@@ -93,6 +93,8 @@ InsoleConditioningImpl::InsoleConditioningImpl(const ModelConfig& cfg) : config(
     const int64_t d = cfg.hidden_dim;
     for (const auto& comp : insole_components())
         condition_emb.push_back(register_module(std::string("condition_emb_") + comp.name, mlp({comp.count, d, d, d})));
+    if (cfg.insole_encoder_layers > 0)
+        insole_encoder = register_module("insole_encoder", EncoderStack(cfg.insole_encoder_layers, int(d), cfg.n_heads, cfg.d_ff, cfg.dropout));
     for (int i = 0; i < cfg.num_layers; ++i) decoder_layers->push_back(ConditionLayer(cfg.hidden_dim, cfg.cross_attention, cfg.cross_attention_locality));
     register_module("decoder_layers", decoder_layers);
 }
@@ -116,6 +118,8 @@ InsoleCondition InsoleConditioningImpl::encode(const torch::Tensor& c, const tor
     }
     InsoleCondition out;
     out.tokens = torch::stack(toks, 1);  // [B, 8, S, d]
+    if (insole_encoder)  // each component's sequence on its own: [B·8, S, d]
+        out.tokens = insole_encoder->forward(out.tokens.reshape({B * kInsoleComponents, S, -1})).view(out.tokens.sizes());
     for (auto& m : *decoder_layers) {
         auto kv = m->as<ConditionLayerImpl>()->cross_attn->keys_values(out.tokens);
         out.keys.push_back(kv.first);

@@ -20,6 +20,7 @@ std::string ModelConfig::check() const {
                std::to_string(n_heads);
     if (hidden_dim % 2 != 0) return "hidden_dim must be even (sinusoidal encoding)";
     if (dropout < 0.0 || dropout >= 1.0) return "dropout must be in [0, 1)";
+    if (insole_encoder_layers < 0 || insole_encoder_layers > 16) return "insole_encoder_layers must be in 0..16";
     return {};
 }
 
@@ -63,6 +64,7 @@ std::string config_to_json(const ModelConfig& c) {
     j["condition_inputs"] = to_string(c.condition_inputs);
     j["cross_attention_locality"] = c.cross_attention_locality;
     j["zero_terminal_snr"] = c.zero_terminal_snr;
+    j["insole_encoder_layers"] = c.insole_encoder_layers;
     return j.dump();
 }
 
@@ -105,6 +107,7 @@ ModelConfig config_from_json(const std::string& text, const std::string& source)
     };
     get_optional_bool("cross_attention_locality", c.cross_attention_locality);
     get_optional_bool("zero_terminal_snr", c.zero_terminal_snr);
+    if (j.contains("insole_encoder_layers")) get_int("insole_encoder_layers", c.insole_encoder_layers);
     if (auto why = c.check(); !why.empty()) fail_input(source + ": model config: " + why);
     return c;
 }
@@ -119,7 +122,8 @@ std::string config_difference(const ModelConfig& a, const ModelConfig& b) {
     for (auto d : {num("hidden_dim", a.hidden_dim, b.hidden_dim), num("num_layers", a.num_layers, b.num_layers),
                    num("n_heads", a.n_heads, b.n_heads), num("d_ff", a.d_ff, b.d_ff),
                    num("input_T", a.input_T, b.input_T), num("diffusion_T", a.diffusion_T, b.diffusion_T),
-                   num("root_layers", a.root_layers, b.root_layers), num("dropout", a.dropout, b.dropout)})
+                   num("root_layers", a.root_layers, b.root_layers), num("dropout", a.dropout, b.dropout),
+                   num("insole_encoder_layers", a.insole_encoder_layers, b.insole_encoder_layers)})
         if (!d.empty()) return d;
     if (a.cross_attention != b.cross_attention)
         return "cross_attention: " + to_string(a.cross_attention) + " vs " + to_string(b.cross_attention);

@@ -45,6 +45,13 @@ torch::Tensor DiffusionSchedule::gather(const torch::Tensor& table, const torch:
     return table.index_select(0, t.to(torch::kLong).flatten()).view({-1, 1, 1});
 }
 
+torch::Tensor DiffusionSchedule::training_steps(int64_t batch, double power) const {
+    if (!(power > 0)) fail_input("timestep power must be > 0, got " + std::to_string(power));
+    if (power == 1.0) return torch::randint(0, T_ + 1, {batch}, torch::TensorOptions().dtype(torch::kLong));
+    auto u = torch::rand({batch}, torch::TensorOptions().dtype(torch::kDouble));
+    return torch::floor(u.pow(power) * (T_ + 1)).clamp_max(T_).to(torch::kLong);
+}
+
 torch::Tensor DiffusionSchedule::q_sample(const torch::Tensor& x0, const torch::Tensor& t, const torch::Tensor& eps) const {
     return gather(sqrt_cum_alphas, t).to(x0.dtype()) * x0 + gather(sqrt_one_minus_cum_alphas, t).to(x0.dtype()) * eps;
 }

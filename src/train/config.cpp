@@ -35,6 +35,7 @@ model::ModelConfig TrainConfig::model_config() const {
     m.condition_inputs = condition_inputs;
     m.cross_attention_locality = cross_attention_locality;
     m.zero_terminal_snr = zero_terminal_snr;
+    m.insole_encoder_layers = insole_encoder_layers;
     return m;
 }
 
@@ -129,6 +130,8 @@ const std::map<std::string, Field>& fields() {
           [](const TrainConfig& c, json& j) { j["condition_inputs"] = model::to_string(c.condition_inputs); }}},
         {"cross_attention_locality", bool_field("cross_attention_locality", &TrainConfig::cross_attention_locality)},
         {"zero_terminal_snr", bool_field("zero_terminal_snr", &TrainConfig::zero_terminal_snr)},
+        {"insole_encoder_layers", int_field("insole_encoder_layers", &TrainConfig::insole_encoder_layers, 0, 16)},
+        {"timestep_power", real_field("timestep_power", &TrainConfig::timestep_power, 0, 10, true)},
         {"max_windows_per_epoch", int_field("max_windows_per_epoch", &TrainConfig::max_windows_per_epoch, 0, 2147483647L)},
         {"max_val_windows", int_field("max_val_windows", &TrainConfig::max_val_windows, 0, 2147483647L)},
     };

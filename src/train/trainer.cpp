@@ -157,7 +157,7 @@ torch::Tensor Trainer::pose_step(const torch::Tensor& poses_n, const torch::Tens
     model::CpuAutocast autocast(options_.bf16);
     torch::Tensor pred;
     if (bundle_.diffusion) {
-        const auto t = torch::randint(0, config_.diffusion_T + 1, {B}, torch::TensorOptions().dtype(torch::kLong)).to(device_);
+        const auto t = schedule_.training_steps(B, config_.timestep_power).to(device_);
         const auto eps = torch::randn_like(x0);
         const auto x_t = schedule_.q_sample(x0, t, eps);
         const auto c_mask = (torch::rand({B}) >= config_.p_uncond).to(torch::kFloat32).to(device_);

@@ -273,6 +273,41 @@ TEST(Networks, CrossAttentionLocalityReadsTheTokensOwnFrame) {
     EXPECT_EQ(reference->parameters().size() + 2, model->parameters().size());
 }
 
+TEST(Networks, InsoleEncoderGivesTokensTheirComponentsContextOnly) {
+    torch::manual_seed(6);
+    auto cfg = small_config();
+    cfg.insole_encoder_layers = 1;
+    Step2Motion model(cfg);
+    randomize(*model);
+    model->eval();
+    torch::NoGradGuard ng;
+    ASSERT_TRUE(model->named_parameters().contains("control.insole_encoder.layers.0.self_attn.in_proj_weight"));
+    const int64_t S = 9;
+    auto c = torch::randn({1, S, 50});
+    auto changed = c.clone();
+    changed.index_put_({0, 2, 17}, 3.0);  // left IMU (offsets 16..21), frame 2
+    auto a = model->condition(c).tokens, b = model->condition(changed).tokens;  // [1, 8, S, d]
+    const auto& comps = insole_components();
+    for (size_t i = 0; i < comps.size(); ++i) {
+        const double diff = (a[0][int64_t(i)] - b[0][int64_t(i)]).abs().max().item<double>();
+        if (std::string(comps[i].name) == "limu") {
+            // Every frame of the component hears of frame 2, not only frame 2 itself.
+            EXPECT_GT((a[0][int64_t(i)][7] - b[0][int64_t(i)][7]).abs().max().item<double>(), 1e-4);
+        } else {
+            EXPECT_EQ(diff, 0.0) << comps[i].name;  // components never mix
+        }
+    }
+    // Without the encoder a token holds its own frame only.
+    Step2Motion plain(small_config());
+    randomize(*plain);
+    plain->eval();
+    auto pa = plain->condition(c).tokens, pb = plain->condition(changed).tokens;
+    EXPECT_EQ((pa.select(2, 7) - pb.select(2, 7)).abs().max().item<double>(), 0.0);
+    auto cfg2 = config_from_json(config_to_json(cfg), "test");
+    EXPECT_EQ(cfg2.insole_encoder_layers, 1);
+    EXPECT_EQ(config_from_json(config_to_json(small_config()), "test").insole_encoder_layers, 0);
+}
+
 TEST(Networks, StandardCrossAttentionAndInputAblations) {
     torch::manual_seed(4);
     torch::NoGradGuard ng;
@@ -399,6 +434,21 @@ TEST(Diffusion, ZeroTerminalSnrSchedule) {
     // A training target at t = T carries nothing of x0.
     auto x0 = torch::randn({2, 3, 63}), eps = torch::randn({2, 3, 63});
     EXPECT_LT(max_abs_diff(zero.q_sample(x0, torch::full({2}, 200, torch::kLong), eps), eps), 1e-6);
+}
+
+TEST(Diffusion, TrainingStepsDrawnWithAPower) {
+    DiffusionSchedule sched(200);
+    torch::manual_seed(3);
+    auto uniform = sched.training_steps(20000);
+    torch::manual_seed(3);
+    EXPECT_TRUE(torch::equal(uniform, torch::randint(0, 201, {20000}, torch::kLong)));  // the reference's draw
+    auto noisy = sched.training_steps(20000, 0.5);
+    EXPECT_EQ(noisy.min().item<int64_t>(), 0);
+    EXPECT_EQ(noisy.max().item<int64_t>(), 200);
+    // E[u^p] = 1/(1+p): mean level ≈ 201·2/3 − ½ for p = ½ against 100 for the uniform draw.
+    EXPECT_NEAR(noisy.to(torch::kDouble).mean().item<double>(), 201.0 * 2 / 3 - 0.5, 2.0);
+    EXPECT_NEAR(uniform.to(torch::kDouble).mean().item<double>(), 100.0, 2.0);
+    EXPECT_THROW(sched.training_steps(4, 0.0), s2m::InputError);
 }
 
 TEST(Sampler, CachedConditioningGivesIdenticalSamples) {

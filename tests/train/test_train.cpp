@@ -158,6 +158,11 @@ TEST(Train, BadConfigsAreRefusedBeforeTraining) {
     expect_error(R"({"model_type": "lstm"})", "model_type");
     expect_error(R"({"hidden_dim": 30})", "hidden_dim");
     expect_error(R"([1, 2])", "object");
+    expect_error(R"({"timestep_power": 0})", "timestep_power");
+    expect_error(R"({"insole_encoder_layers": -1})", "insole_encoder_layers");
+    const auto options = train::parse_train_config(R"({"timestep_power": 0.5, "insole_encoder_layers": 2})", "cfg.json");
+    EXPECT_EQ(options.model_config().insole_encoder_layers, 2);
+    EXPECT_EQ(train::parse_train_config(train::train_config_to_json(options), "again").timestep_power, 0.5);
     auto config = tiny();
     config.input_T = 41;
     EXPECT_THROW(train::check_trainable(config, set, "toy"), InputError);

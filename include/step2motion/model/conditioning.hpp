@@ -72,6 +72,7 @@ public:
     torch::Tensor normalizer_id;
     PositionalEncoding temporal_pe{nullptr};
     std::vector<torch::nn::Sequential> condition_emb;  // in insole_components() order
+    EncoderStack insole_encoder{nullptr};              // with config.insole_encoder_layers > 0
     torch::nn::ModuleList decoder_layers;
 };
 TORCH_MODULE(InsoleConditioning);

@@ -47,6 +47,12 @@ struct ModelConfig {
     // and β up to 0.02 the reference's x_T still holds 0.36·x₀, so training never shows the network
     // the pure noise sampling starts from, and it learns to read x_t instead of the insoles.
     bool zero_terminal_snr = false;
+    // Not in the reference (0 = its conditioning): Transformer encoder layers (post-LN, n_heads, d_ff)
+    // run over each insole component's own token sequence before the cross-attention, so that a
+    // token carries its component's context in time (gait phase, heading, speed) and not one frame
+    // only. Weights are shared by the 8 components; tokens never mix components, so every
+    // cross-attention head still reads one component. Computed once per window at inference.
+    int insole_encoder_layers = 0;
 
     // Rows of the denoiser's sinusoidal table: it serves both frames and diffusion steps.
     int prior_pe_rows() const { return input_T > diffusion_T + 1 ? input_T : diffusion_T + 1; }

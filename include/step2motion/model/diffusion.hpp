@@ -19,6 +19,10 @@ public:
     torch::Tensor betas, alphas, cum_alphas, sqrt_cum_alphas, sqrt_one_minus_cum_alphas;
     torch::Tensor posterior_coeff_1, posterior_coeff_2, posterior_std;
 
+    // Training levels t [B] int64 in 0..T: ⌊(T+1)·u^power⌋, u uniform. power 1 is the reference's
+    // uniform draw (the same random stream as randint); power < 1 draws noisier levels more often,
+    // the ones where the pose has to come from the insoles rather than from x_t.
+    torch::Tensor training_steps(int64_t batch, double power = 1.0) const;
     // √ᾱ_t·x0 + √(1−ᾱ_t)·eps, t [B] int64.
     torch::Tensor q_sample(const torch::Tensor& x0, const torch::Tensor& t, const torch::Tensor& eps) const;
     // c₁(t)·x̂₀ + c₂(t)·x_t + σ_t·z: one ancestral step t → t−1 (t ≥ 1).

@@ -33,6 +33,8 @@ struct TrainConfig {
     model::ConditionInputs condition_inputs = model::ConditionInputs::All;
     bool cross_attention_locality = false;  // model::ModelConfig::cross_attention_locality
     bool zero_terminal_snr = false;         // model::ModelConfig::zero_terminal_snr
+    int insole_encoder_layers = 0;          // model::ModelConfig::insole_encoder_layers
+    double timestep_power = 1.0;            // model::DiffusionSchedule::training_steps (1 = reference)
     // Optional caps for quick runs: windows drawn per epoch (0 = all), validation clips (0 = all).
     int max_windows_per_epoch = 0;
     int max_val_windows = 0;
