@@ -81,7 +81,11 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
 
     int64_t total_windows = 0;
     for (auto& g : groups) total_windows += static_cast<int64_t>(g.second.size());
-    Progress progress("reconstruct", total_windows, "windows");
+    // Counted per window and denoising level: one group can hold every window of a batch of inputs,
+    // so counting finished windows would leave the bar at 0 until the whole batch is done.
+    const int64_t levels_per_window =
+        bundle.is_diffusion() ? static_cast<int64_t>(model::sampler_levels(schedule, opt.sampler == "fast" ? steps : 0).size()) : 1;
+    Progress progress("reconstruct", total_windows * levels_per_window, levels_per_window > 1 ? "window steps" : "windows");
     if (!opt.progress) Progress::set_enabled(false);
 
     for (auto& [length, windows] : groups) {
@@ -115,6 +119,7 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
             // Inpainting (§8): at every level, each window's first W/2 frames become its
             // predecessor's last W/2 frames at the same level, in window order.
             so.on_step = [&](int64_t t, torch::Tensor& x) {
+                if (t > 0) progress.advance(B);
                 for (int64_t b = 0; b < B; ++b) {
                     const auto& w = windows[static_cast<size_t>(b)];
                     if (w.index == 0) continue;
@@ -175,7 +180,7 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
                 const float* jp = j.data_ptr<float>() + static_cast<int64_t>(f) * 63;
                 for (int k = 0; k < 63; ++k) poses(frame, 3 + k) = jp[k];
             }
-            progress.advance();
+            if (levels_per_window == 1) progress.advance();
         }
     }
     progress.finish();
