@@ -83,9 +83,10 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     for (auto& g : groups) total_windows += static_cast<int64_t>(g.second.size());
     // Counted per window and denoising level: one group can hold every window of a batch of inputs,
     // so counting finished windows would leave the bar at 0 until the whole batch is done.
+    const bool per_level = bundle.is_diffusion();
     const int64_t levels_per_window =
-        bundle.is_diffusion() ? static_cast<int64_t>(model::sampler_levels(schedule, opt.sampler == "fast" ? steps : 0).size()) : 1;
-    Progress progress("reconstruct", total_windows * levels_per_window, levels_per_window > 1 ? "window steps" : "windows");
+        per_level ? static_cast<int64_t>(model::sampler_levels(schedule, opt.sampler == "fast" ? steps : 0).size()) : 1;
+    Progress progress("reconstruct", total_windows * levels_per_window, per_level ? "window steps" : "windows");
     if (!opt.progress) Progress::set_enabled(false);
 
     for (auto& [length, windows] : groups) {
@@ -180,7 +181,7 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
                 const float* jp = j.data_ptr<float>() + static_cast<int64_t>(f) * 63;
                 for (int k = 0; k < 63; ++k) poses(frame, 3 + k) = jp[k];
             }
-            if (levels_per_window == 1) progress.advance();
+            if (!per_level) progress.advance();
         }
     }
     progress.finish();

@@ -20,7 +20,8 @@ std::string ModelConfig::check() const {
                std::to_string(n_heads);
     if (hidden_dim % 2 != 0) return "hidden_dim must be even (sinusoidal encoding)";
     if (dropout < 0.0 || dropout >= 1.0) return "dropout must be in [0, 1)";
-    if (insole_encoder_layers < 0 || insole_encoder_layers > 16) return "insole_encoder_layers must be in 0..16";
+    if (insole_encoder_layers < 0 || insole_encoder_layers > kMaxInsoleEncoderLayers)
+        return "insole_encoder_layers must be in 0.." + std::to_string(kMaxInsoleEncoderLayers);
     return {};
 }
 

@@ -53,6 +53,7 @@ struct ModelConfig {
     // only. Weights are shared by the 8 components; tokens never mix components, so every
     // cross-attention head still reads one component. Computed once per window at inference.
     int insole_encoder_layers = 0;
+    static constexpr int kMaxInsoleEncoderLayers = 16;
 
     // Rows of the denoiser's sinusoidal table: it serves both frames and diffusion steps.
     int prior_pe_rows() const { return input_T > diffusion_T + 1 ? input_T : diffusion_T + 1; }
