@@ -44,6 +44,7 @@ struct RunState {
     std::string phase = "pose";  // pose, root, done
     int epoch = 0;               // current epoch within the phase (0-based)
     int batch = 0;               // next batch within the epoch
+    int root_epoch = 0;          // where the root phase starts: root epochs trained before the pose phase was extended
     double best_pose = INFINITY, best_root = INFINITY;
     torch::Tensor perm;          // window order of the current epoch (undefined: draw a new one)
 };
@@ -289,7 +290,7 @@ void Trainer::save_state(const RunState& s) {
     if (s.perm.defined()) extra["perm"] = s.perm;
     std::map<std::string, std::string> text = {{"phase", s.phase},           {"epoch", std::to_string(s.epoch)},
                                                {"batch", std::to_string(s.batch)}, {"best_pose", fmt(s.best_pose)},
-                                               {"best_root", fmt(s.best_root)}};
+                                               {"best_root", fmt(s.best_root)}, {"root_epoch", std::to_string(s.root_epoch)}};
     bundle_.to(torch::kCPU);
     save_model((fs::path(options_.out_dir) / "last.pt").string(), bundle_, extra, text);
     bundle_.to(device_);
@@ -301,8 +302,16 @@ bool Trainer::load_state(RunState& s) {
     model::TensorDict extra;
     std::map<std::string, std::string> text;
     ModelBundle saved = load_model(last.string(), &extra, &text);
-    if (train_config_to_json(saved.config) != train_config_to_json(config_))
-        fail_input(last.string(), 0, "was trained with another config; resume with the same --config or use a new --out");
+    // Only the epoch counts and the learning rate may change: raising the counts extends a run,
+    // finished or not; a lower lr continues it as a step decay (LibTorch's Optimizer::load restores
+    // the moments, not the options, so the optimizers keep the lr they were built with).
+    TrainConfig same = saved.config;
+    same.epochs_pose = config_.epochs_pose;
+    same.epochs_trans = config_.epochs_trans;
+    same.lr = config_.lr;
+    if (train_config_to_json(same) != train_config_to_json(config_))
+        fail_input(last.string(), 0,
+                   "was trained with another config (only epochs_pose, epochs_trans and lr may change on --resume); use a new --out");
     bundle_.load_state(saved.state(), last.string());
     for (const char* key : {"rng_state", "optim_pose", "optim_root"})
         if (!extra.count(key)) fail_input(last.string(), 0, std::string("no '") + key + "': not a resumable training state");
@@ -313,8 +322,37 @@ bool Trainer::load_state(RunState& s) {
     s.batch = std::stoi(text["batch"]);
     s.best_pose = std::stod(text["best_pose"]);
     s.best_root = std::stod(text["best_root"]);
+    s.root_epoch = text.count("root_epoch") ? std::stoi(text["root_epoch"]) : 0;
     s.perm = extra.count("perm") ? extra["perm"] : torch::Tensor();
     set_generator_state(extra["rng_state"]);
+
+    // Epochs already trained per phase, and the checks that the new counts do not undo them.
+    const int pose_done = s.phase == "pose" ? s.epoch : saved.config.epochs_pose;
+    const int root_done = s.phase == "root" ? s.epoch : s.phase == "done" ? saved.config.epochs_trans : s.root_epoch;
+    const int pose_min = pose_done + (s.phase == "pose" && s.batch > 0);  // a started epoch counts
+    const int root_min = root_done + (s.phase == "root" && s.batch > 0);
+    if (config_.epochs_pose < pose_min || config_.epochs_trans < root_min)
+        fail_input(last.string(), 0, "holds " + std::to_string(pose_min) + " pose and " + std::to_string(root_min) +
+                                         " root epochs already (begun or done); epochs_pose and epochs_trans must be at least that");
+    if (s.phase != "pose" && config_.epochs_pose > pose_done) {
+        // Back to the pose phase from the best root weights (model.pt), so that a pose improvement
+        // saved to model.pt keeps them; the root phase later continues where it stopped.
+        s.root_epoch = root_done;
+        s.phase = "pose";
+        s.epoch = pose_done;
+        s.batch = 0;
+        s.perm = torch::Tensor();
+        const std::string best_path = (fs::path(options_.out_dir) / "model.pt").string();
+        if (fs::exists(best_path)) {
+            torch::NoGradGuard no_grad;
+            model::load_module_state(*bundle_.root, load_model(best_path).state(), "root.", best_path);
+        }
+    } else if (s.phase == "done" && config_.epochs_trans > root_done) {
+        s.phase = "root";
+        s.epoch = root_done;
+        s.batch = 0;
+        s.perm = torch::Tensor();
+    }
     return true;
 }
 
@@ -340,6 +378,7 @@ TrainSummary Trainer::run() {
     if (options_.resume) {
         if (!load_state(state)) fail_input(options_.out_dir, 0, "--resume: no last.pt to resume from");
         spdlog::info("resuming {} phase at epoch {}, batch {}", state.phase, state.epoch + 1, state.batch);
+        write_file_atomic((fs::path(options_.out_dir) / "config.json").string(), train_config_to_json(config_) + "\n");
     } else {
         if (fs::exists(fs::path(options_.out_dir) / "last.pt"))
             fail_input(options_.out_dir, 0, "already holds a training run; use --resume to continue it or another --out");
@@ -354,6 +393,15 @@ TrainSummary Trainer::run() {
     const int batches = static_cast<int>((per_epoch + B - 1) / B);
     double windows_per_s = 0;
 
+    const auto end_phase = [&](const std::string& phase) {
+        // The root network trains on top of the best pose weights.
+        if (phase == "pose" && fs::exists(model_path)) {
+            bundle_.load_state(load_model(model_path).state(), model_path);
+            bundle_.to(device_);
+        }
+        state.phase = phase == "pose" ? "root" : "done";
+        state.epoch = phase == "pose" ? state.root_epoch : 0;
+    };
     for (const std::string phase : {"pose", "root"}) {
         if (state.phase == "done") break;
         if (phase == "pose" && state.phase == "root") continue;
@@ -437,14 +485,7 @@ TrainSummary Trainer::run() {
             state.batch = 0;
             state.perm = torch::Tensor();
             if (state.epoch + 1 == epochs) {
-                // Phase done: the root network trains on top of the best pose weights.
-                if (phase == "pose" && fs::exists(model_path)) {
-                    ModelBundle best = load_model(model_path);
-                    bundle_.load_state(best.state(), model_path);
-                    bundle_.to(device_);
-                }
-                state.phase = phase == "pose" ? "root" : "done";
-                state.epoch = 0;
+                end_phase(phase);
                 save_state(state);
                 log_epoch(j);
                 break;
@@ -454,10 +495,7 @@ TrainSummary Trainer::run() {
             save_state(next);
             log_epoch(j);
         }
-        if (epochs == 0) {
-            state.phase = phase == "pose" ? "root" : "done";
-            state.epoch = 0;
-        }
+        if (state.phase == phase) end_phase(phase);  // nothing left to train in this phase
         progress.finish();
     }
     if (!fs::exists(model_path)) {

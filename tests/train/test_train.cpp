@@ -141,6 +141,74 @@ TEST(Train, InterruptedAndResumedEqualsUninterrupted) {
     }
 }
 
+TEST(Train, ResumeWithMoreEpochsExtendsAFinishedRun) {
+    Progress::set_enabled(false);
+    const auto set = toy_set(6, 100);
+    const fs::path dir = test::temp_dir("train_extend");
+    auto run = [&](int epochs_pose, int epochs_trans, bool resume) {
+        train::TrainOptions opts;
+        opts.out_dir = dir.string();
+        opts.resume = resume;
+        return train::train_model(tiny(epochs_pose, epochs_trans), set, opts);
+    };
+    auto root_weights = [&] {
+        model::TensorDict root;
+        for (const auto& [k, v] : train::load_model((dir / "model.pt").string()).state())
+            if (k.rfind("root.", 0) == 0) root[k] = v;
+        return root;
+    };
+    run(2, 2, false);
+    const auto root_before = root_weights();
+    ASSERT_FALSE(root_before.empty());
+
+    // More pose epochs: only the pose phase runs again, numbered on from where it stopped, and the
+    // best root network in model.pt survives.
+    run(4, 2, true);
+    auto log = read_log(dir / "train_log.jsonl");
+    ASSERT_EQ(log.size(), 6u);
+    EXPECT_EQ(log[4]["phase"], "pose");
+    EXPECT_EQ(log[4]["epoch"], 3);
+    EXPECT_EQ(log[5]["epoch"], 4);
+    EXPECT_LT(log[4]["train_loss"].get<double>(), log[0]["train_loss"].get<double>());  // trained weights, not new ones
+    const auto root_after = root_weights();
+    ASSERT_EQ(root_after.size(), root_before.size());
+    for (const auto& [k, v] : root_before) EXPECT_TRUE(torch::equal(v, root_after.at(k))) << k;
+    EXPECT_EQ(train::read_train_config((dir / "config.json").string()).epochs_pose, 4);
+
+    // More root epochs: one more root epoch, numbered 3.
+    run(4, 3, true);
+    log = read_log(dir / "train_log.jsonl");
+    ASSERT_EQ(log.size(), 7u);
+    EXPECT_EQ(log[6]["phase"], "root");
+    EXPECT_EQ(log[6]["epoch"], 3);
+
+    // Fewer epochs than trained, or any other change, is refused.
+    EXPECT_THROW(run(3, 3, true), InputError);
+    EXPECT_THROW(run(4, 2, true), InputError);
+    train::TrainOptions opts;
+    opts.out_dir = dir.string();
+    opts.resume = true;
+    auto other = tiny(5, 3);
+    other.batch_size /= 2;
+    EXPECT_THROW(train::train_model(other, set, opts), InputError);
+    EXPECT_EQ(read_log(dir / "train_log.jsonl").size(), 7u);
+
+    // A new learning rate takes effect (not the one saved with the optimizer state): with
+    // lr 1e-30, two pose batches leave the weights as they were (steps far below float resolution).
+    const auto before = train::load_model((dir / "last.pt").string());
+    auto frozen = tiny(5, 3);
+    frozen.lr = 1e-30;
+    int batches = 0;
+    opts.should_stop = [&] { return ++batches > 2; };
+    EXPECT_TRUE(train::train_model(frozen, set, opts).interrupted);
+    const auto after = train::load_model((dir / "last.pt").string());
+    EXPECT_EQ(after.config.lr, 1e-30);
+    for (const auto& [k, v] : before.state())  // the pose part (the root restarts from model.pt's best)
+        if (k.rfind("root.", 0) != 0) {
+            EXPECT_TRUE(torch::equal(v, after.state().at(k))) << k;
+        }
+}
+
 TEST(Train, BadConfigsAreRefusedBeforeTraining) {
     const auto set = toy_set(4, 40);
     auto expect_error = [](const std::string& json, const std::string& word) {
