@@ -29,7 +29,7 @@ Progress::Progress(std::string label, std::int64_t total, std::string unit)
 }
 
 Progress::~Progress() {
-    if (!finished_ && done_ > 0) finish();
+    if (!finished_ && done_ > 0) stop();
 }
 
 void Progress::advance(std::int64_t n, const std::string& note) { set(done_ + n, note); }
@@ -46,8 +46,12 @@ void Progress::resume_at(std::int64_t done) {
 }
 
 void Progress::finish(const std::string& note) {
-    if (!note.empty()) note_ = note;
     if (total_ > 0) done_ = std::max(done_, total_);
+    stop(note);
+}
+
+void Progress::stop(const std::string& note) {
+    if (!note.empty()) note_ = note;
     draw(true);
     if (g_enabled) std::fputc('\n', stderr);
     finished_ = true;

@@ -421,7 +421,7 @@ TrainSummary Trainer::run() {
                 if (stop_requested()) {
                     save_state(state);
                     summary.interrupted = true;
-                    progress.finish("interrupted");
+                    progress.stop("interrupted");
                     spdlog::warn("interrupted: state saved to {}/last.pt; continue with --resume", options_.out_dir);
                     return summary;
                 }

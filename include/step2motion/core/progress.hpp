@@ -14,7 +14,10 @@ public:
     void set(std::int64_t done, const std::string& note = "");
     // Continues a job of which `done` units were finished earlier (rate and ETA count only this run's).
     void resume_at(std::int64_t done);
+    // A completed job: the bar is drawn full.
     void finish(const std::string& note = "");
+    // A job that ends early (interrupted, failed): the bar stays at the count reached.
+    void stop(const std::string& note = "");
     static void set_enabled(bool enabled);
 
 private:
