@@ -248,19 +248,23 @@ std::array<int, 2> count_steps(const MotionOut& m, double lift_m, int min_frames
     std::array<int, 2> steps{0, 0};
     for (int foot = 0; foot < 2; ++foot) {
         bool swinging = false;
-        int run = 0;
+        int run = 0, down = min_frames;  // frames above lift_m in a row; frames down since the last swing
         for (int f = 0; f < F; ++f) {
             const double lift = m.joints_m[static_cast<size_t>(f * 22 + ankles[foot])].y() -
                                 m.joints_m[static_cast<size_t>(f * 22 + ankles[1 - foot])].y();
             if (swinging) {
-                if (lift < lift_m / 2) swinging = false;
+                if (lift < lift_m / 2) {
+                    swinging = false;
+                    down = 1;
+                }
                 continue;
             }
+            if (lift < lift_m / 2) ++down;
             run = lift > lift_m ? run + 1 : 0;
             if (run >= min_frames) {
                 swinging = true;
                 run = 0;
-                ++steps[static_cast<size_t>(foot)];
+                if (down >= min_frames) ++steps[static_cast<size_t>(foot)];  // else back up too soon: the same swing
             }
         }
     }

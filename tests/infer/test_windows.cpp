@@ -49,7 +49,13 @@ TEST(Contacts, StepsAreSwingsOfOneAnkleAboveTheOther) {
     add(0.02, 0, 3);
     add(0.05, 0, 4);
     add(0, 0, 5);
+    add(0, 0.06, 5);   // one swing that drops to the floor for 2 frames (a reconstruction wobble)
+    add(0, 0, 2);
+    add(0, 0.06, 5);
+    add(0, 0, 3);      // and a real step after 3 frames down
+    add(0, 0.06, 5);
+    add(0, 0, 5);
     const auto steps = count_steps(m);
     EXPECT_EQ(steps[0], 4);
-    EXPECT_EQ(steps[1], 3);
+    EXPECT_EQ(steps[1], 5);
 }

@@ -63,7 +63,8 @@ kin::Motion motion_from_poses(const Eigen::MatrixXf& poses, const kin::Skeleton&
 // than 0.5 m/s horizontally.
 std::vector<std::array<bool, 2>> foot_contacts(const MotionOut& m, double fps);
 // Steps per foot (left, right): swings, i.e. the ankle rising more than `lift_m` above the other
-// ankle for at least `min_frames` frames (a swing ends when it is back below lift_m / 2). Heights
+// ankle for at least `min_frames` frames (a swing ends when it is back below lift_m / 2, and a new
+// one needs the foot down for `min_frames` frames first: a brief dip is not a step). Heights
 // relative to the other foot: the reconstructed root's vertical drift cancels out.
 std::array<int, 2> count_steps(const MotionOut& m, double lift_m = 0.03, int min_frames = 3);
 
