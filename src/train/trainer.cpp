@@ -90,6 +90,8 @@ private:
     void for_each_val_batch(const std::function<void(const torch::Tensor&, const torch::Tensor&, int)>& fn);
     double validate_pose();
     double validate_root(double* mrpe_m);
+    // A file of the model folder: model.pt, last.pt, config.json, train_log.jsonl.
+    std::string out_file(const char* name) const { return (fs::path(options_.out_dir) / name).string(); }
     void save_state(const RunState& s);
     bool load_state(RunState& s);
     void log_epoch(const nlohmann::json& j);
@@ -292,12 +294,12 @@ void Trainer::save_state(const RunState& s) {
                                                {"batch", std::to_string(s.batch)}, {"best_pose", fmt(s.best_pose)},
                                                {"best_root", fmt(s.best_root)}, {"root_epoch", std::to_string(s.root_epoch)}};
     bundle_.to(torch::kCPU);
-    save_model((fs::path(options_.out_dir) / "last.pt").string(), bundle_, extra, text);
+    save_model(out_file("last.pt"), bundle_, extra, text);
     bundle_.to(device_);
 }
 
 bool Trainer::load_state(RunState& s) {
-    const fs::path last = fs::path(options_.out_dir) / "last.pt";
+    const fs::path last = out_file("last.pt");
     if (!fs::exists(last)) return false;
     model::TensorDict extra;
     std::map<std::string, std::string> text;
@@ -342,7 +344,7 @@ bool Trainer::load_state(RunState& s) {
         s.epoch = pose_done;
         s.batch = 0;
         s.perm = torch::Tensor();
-        const std::string best_path = (fs::path(options_.out_dir) / "model.pt").string();
+        const std::string best_path = out_file("model.pt");
         if (fs::exists(best_path)) {
             torch::NoGradGuard no_grad;
             model::load_module_state(*bundle_.root, load_model(best_path).state(), "root.", best_path);
@@ -357,7 +359,7 @@ bool Trainer::load_state(RunState& s) {
 }
 
 void Trainer::log_epoch(const nlohmann::json& j) {
-    std::ofstream out(fs::path(options_.out_dir) / "train_log.jsonl", std::ios::app);
+    std::ofstream out(out_file("train_log.jsonl"), std::ios::app);
     out << j.dump() << "\n";
 }
 
@@ -374,17 +376,16 @@ TrainSummary Trainer::run() {
     root_opt_ = std::make_unique<torch::optim::Adam>(bundle_.root->parameters(), torch::optim::AdamOptions(config_.lr));
 
     RunState state;
-    const std::string model_path = (fs::path(options_.out_dir) / "model.pt").string();
+    const std::string model_path = out_file("model.pt");
     if (options_.resume) {
         if (!load_state(state)) fail_input(options_.out_dir, 0, "--resume: no last.pt to resume from");
         spdlog::info("resuming {} phase at epoch {}, batch {}", state.phase, state.epoch + 1, state.batch);
-        write_file_atomic((fs::path(options_.out_dir) / "config.json").string(), train_config_to_json(config_) + "\n");
     } else {
-        if (fs::exists(fs::path(options_.out_dir) / "last.pt"))
+        if (fs::exists(out_file("last.pt")))
             fail_input(options_.out_dir, 0, "already holds a training run; use --resume to continue it or another --out");
-        std::ofstream(fs::path(options_.out_dir) / "train_log.jsonl", std::ios::trunc);
-        write_file_atomic((fs::path(options_.out_dir) / "config.json").string(), train_config_to_json(config_) + "\n");
+        std::ofstream(out_file("train_log.jsonl"), std::ios::trunc);
     }
+    write_file_atomic(out_file("config.json"), train_config_to_json(config_) + "\n");  // epochs, lr may have changed
 
     TrainSummary summary;
     const int B = config_.batch_size;
