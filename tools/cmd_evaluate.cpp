@@ -18,6 +18,7 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
     app.add_option("--sampler", opt->reconstruct.sampler, "ddpm or fast")->check(CLI::IsMember({"ddpm", "fast"}));
     app.add_option("--guidance", opt->reconstruct.guidance, "classifier-free guidance weight");
     app.add_option("--seed", opt->reconstruct.seed, "first sampling seed");
+    app.add_option("--samples", opt->reconstruct.samples, "diffusion samples averaged per clip and seed");
     app.add_option("--precision", *precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}));
     app.add_flag("--double-integration", opt->double_integration,
                  "also score the first model with the root from double integration of foot acceleration");
@@ -25,6 +26,10 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
         opt->reconstruct.bf16 = *precision == "bf16";
         const auto metrics = s2m::eval::evaluate_models(*opt);
         s2m::eval::write_report(*out, metrics);
+        const auto& r = opt->reconstruct;
+        std::printf("diffusion models: %s sampler, %s steps, %d seed(s)%s\n", r.sampler.c_str(),
+                    r.steps > 0 ? std::to_string(r.steps).c_str() : (r.sampler == "fast" ? "20" : "all"), opt->seeds,
+                    r.samples > 1 ? (", mean of " + std::to_string(r.samples) + " samples per clip and seed").c_str() : "");
         std::printf("%-34s %10s %12s %14s %8s %10s\n", "model", "MPJPE_cm", "Legs_cm", "MPJVE_Legs", "MRPE_m", "drift_%");
         for (auto it = metrics.begin(); it != metrics.end(); ++it) {
             const auto& o = (*it)["overall"];

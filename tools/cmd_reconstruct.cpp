@@ -39,6 +39,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
     app.add_option("--sampler", opt->options.sampler, "ddpm or fast")->check(CLI::IsMember({"ddpm", "fast"}));
     app.add_option("--guidance", opt->options.guidance, "classifier-free guidance weight w (1 = none)");
     app.add_option("--seed", opt->options.seed, "sampling seed");
+    app.add_option("--samples", opt->options.samples, "diffusion samples averaged per input (mean motion)");
     app.add_option("--skeleton", opt->skeleton, "output skeleton (BVH; mapped with --map)");
     app.add_option("--map", opt->map, "joint map of --skeleton");
     app.add_option("--split", opt->split, "dataset clips to reconstruct: train, val, test or all");

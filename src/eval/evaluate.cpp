@@ -84,8 +84,11 @@ nlohmann::json evaluate_models(const EvaluateOptions& o) {
             j["overall"] = set_json(total);
             j["model_type"] = train::to_string(model.config.model_type);
             j["seeds"] = o.seeds;
-            j["sampler"] = o.reconstruct.sampler;
-            j["steps"] = o.reconstruct.steps;
+            if (model.is_diffusion()) {  // regressors are deterministic: no sampler settings
+                j["sampler"] = o.reconstruct.sampler;
+                j["steps"] = o.reconstruct.steps;
+                j["samples"] = o.reconstruct.samples;
+            }
             return j;
         };
         all[name] = pack(per_clip, overall);
@@ -99,8 +102,13 @@ nlohmann::json evaluate_models(const EvaluateOptions& o) {
 
 std::string latex_table(const nlohmann::json& m) {
     std::ostringstream s;
-    s << "% step2motion evaluate: mean (std) over all frames, joints, clips and seeds\n"
-      << "\\begin{tabular}{lcccc}\n\\hline\n"
+    s << "% step2motion evaluate: mean (std) over all frames, joints, clips and seeds\n";
+    for (auto it = m.begin(); it != m.end(); ++it)
+        if (it->contains("samples"))
+            s << "% " << it.key() << ": sampler " << (*it)["sampler"].get<std::string>() << ", steps "
+              << (*it)["steps"].get<int>() << " (0: default), seeds " << (*it)["seeds"].get<int>() << ", samples averaged "
+              << (*it)["samples"].get<int>() << "\n";
+    s << "\\begin{tabular}{lcccc}\n\\hline\n"
       << "Method & MPJPE (cm) & MPJPE$_{Legs}$ (cm) & MPJVE$_{Legs}$ (cm/s) & MRPE (m) \\\\\n\\hline\n";
     // Best (lowest) value per column in bold, as in the paper.
     const char* cols[] = {"MPJPE_cm", "MPJPE_Legs_cm", "MPJVE_Legs_cm_s", "MRPE_m"};

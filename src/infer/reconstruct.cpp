@@ -74,11 +74,6 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
         for (size_t k = 0; k < plans[s].size(); ++k)
             groups[plans[s][k].length].push_back({static_cast<int>(s), static_cast<int>(k), plans[s][k]});
 
-    // Per sequence and window: the window's last W/2 frames at each noise level, for the window
-    // after it when that one runs in a later group.
-    std::map<std::pair<int, int>, std::map<int64_t, torch::Tensor>> tails;
-    std::map<std::pair<int, int>, torch::Tensor> finals;  // clean result of each window [L, 63]
-
     int64_t total_windows = 0;
     for (auto& g : groups) total_windows += static_cast<int64_t>(g.second.size());
     // Counted per window and denoising level: one group can hold every window of a batch of inputs,
@@ -86,9 +81,18 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     const bool per_level = bundle.is_diffusion();
     const int64_t levels_per_window =
         per_level ? static_cast<int64_t>(model::sampler_levels(schedule, opt.sampler == "fast" ? steps : 0).size()) : 1;
-    Progress progress("reconstruct", total_windows * levels_per_window, per_level ? "window steps" : "windows");
+    // Several samples (diffusion only) are drawn one after another from the same random stream and
+    // their joint positions averaged; the root network is deterministic.
+    const int samples = per_level ? opt.samples : 1;
+    if (opt.samples < 1) fail_input("--samples: expected at least 1");
+    const float sample_weight = 1.f / static_cast<float>(samples);
+    Progress progress("reconstruct", total_windows * levels_per_window * samples, per_level ? "window steps" : "windows");
     if (!opt.progress) Progress::set_enabled(false);
 
+    for (int sample = 0; sample < samples; ++sample) {
+    // Per sequence and window: the window's last W/2 frames at each noise level, for the window
+    // after it when that one runs in a later group.
+    std::map<std::pair<int, int>, std::map<int64_t, torch::Tensor>> tails;
     for (auto& [length, windows] : groups) {
         const int64_t B = static_cast<int64_t>(windows.size());
         auto batch = torch::empty({B, length, 50});
@@ -157,8 +161,8 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
                                     const int64_t key = keys == length ? f : c * length + f;  // standard x-attn: 8L keys
                                     sum += a[b][c][part * length + f][key].item<double>();
                                 }
-                                att[static_cast<size_t>((w.plan.start + f) * 24 + part * 8 + c)] =
-                                    static_cast<float>(sum / attention.size());
+                                att[static_cast<size_t>((w.plan.start + f) * 24 + part * 8 + c)] +=
+                                    sample_weight * static_cast<float>(sum / attention.size());
                             }
                 }
             }
@@ -179,10 +183,11 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
                 const int frame = w.plan.start + f;
                 for (int k = 0; k < 3; ++k) poses(frame, k) = d[f][k].item<float>();
                 const float* jp = j.data_ptr<float>() + static_cast<int64_t>(f) * 63;
-                for (int k = 0; k < 63; ++k) poses(frame, 3 + k) = jp[k];
+                for (int k = 0; k < 63; ++k) poses(frame, 3 + k) += sample_weight * jp[k];
             }
             if (!per_level) progress.advance();
         }
+    }
     }
     progress.finish();
     if (!opt.progress) Progress::set_enabled(true);

@@ -47,7 +47,7 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     const fs::path rec = dir / "rec";
     const fs::path real = test::project_data() / "moticon" / "230927_102114.txt";
     ASSERT_EQ(test::run_s2m("-q reconstruct --model " + model.string() + " " + data.string() + " " + real.string() +
-                                " --out " + rec.string() + " --sampler fast --steps 10 --details",
+                                " --out " + rec.string() + " --sampler fast --steps 10 --samples 2 --details",
                             &out),
               0)
         << out;

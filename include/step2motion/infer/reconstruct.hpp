@@ -23,6 +23,9 @@ struct ReconstructOptions {
     std::string sampler = "ddpm";  // ddpm (ancestral, all steps) or fast (DDIM striding)
     double guidance = 1.0;
     uint64_t seed = 0;
+    // Diffusion samples per sequence, averaged: an estimate of the mean motion given the insoles
+    // (lower position error than one sample, at `samples` times the compute).
+    int samples = 1;
     bool bf16 = false;
     bool details = false;     // collect attention weights
     std::string root = "network";  // network, or double_integration (Table 2's baseline)
@@ -33,7 +36,7 @@ struct Reconstruction {
     Eigen::MatrixXf poses;    // F x 66, metres: root displacement + 21 root-relative joints
     // With details: per frame, per body part (left leg, right leg, body), per insole component
     // (left heel, left toes, left IMU, left force+CoP, then right), the attention weight on the same
-    // frame of that component, averaged over layers. Empty for regressors.
+    // frame of that component, averaged over layers (and samples). Empty for regressors.
     std::vector<float> attention;  // F x 3 x 8
 };
 
