@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 using namespace s2m::model;
@@ -84,9 +85,18 @@ Timing train_step_time(Step2Motion& model, const DiffusionSchedule& sched, bool 
 
 int main(int argc, char** argv) {
     s2m::ensure_fast_blas(argc, argv);
-    const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
-    const int passes = argc > 2 ? std::atoi(argv[2]) : 200;
-    const int train_steps = argc > 3 ? std::atoi(argv[3]) : 10;
+    // Positional counts; anything else (--help, a typo) gets the usage line instead of a crash.
+    int counts[3] = {2, 200, 10};
+    for (int i = 1; i < argc && i <= 3; ++i) {
+        char* end = nullptr;
+        const long v = std::strtol(argv[i], &end, 10);
+        if (end == argv[i] || *end != '\0' || v < 1 || v > 100000 || argc > 4) {
+            std::fprintf(stderr, "usage: bench_model [threads=2] [passes=200] [train_steps=10] (positive integers)\n");
+            return argv[i] == std::string("--help") || argv[i] == std::string("-h") ? 0 : 2;
+        }
+        counts[i - 1] = static_cast<int>(v);
+    }
+    const int threads = counts[0], passes = counts[1], train_steps = counts[2];
     at::set_num_threads(threads);
     const bool ftz = std::getenv("S2M_KEEP_DENORMALS") == nullptr;
     if (ftz) set_flush_denormal(true);
