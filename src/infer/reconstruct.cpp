@@ -90,104 +90,104 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     if (!opt.progress) Progress::set_enabled(false);
 
     for (int sample = 0; sample < samples; ++sample) {
-    // Per sequence and window: the window's last W/2 frames at each noise level, for the window
-    // after it when that one runs in a later group.
-    std::map<std::pair<int, int>, std::map<int64_t, torch::Tensor>> tails;
-    for (auto& [length, windows] : groups) {
-        const int64_t B = static_cast<int64_t>(windows.size());
-        auto batch = torch::empty({B, length, 50});
-        for (int64_t b = 0; b < B; ++b) {
-            const auto& w = windows[static_cast<size_t>(b)];
-            batch[b] = insoles_n[static_cast<size_t>(w.seq)].narrow(0, w.plan.start, length);
-        }
-        // Row of each window's predecessor inside this batch (-1: none or in an earlier group).
-        std::map<std::pair<int, int>, int64_t> row;
-        for (int64_t b = 0; b < B; ++b) row[{windows[static_cast<size_t>(b)].seq, windows[static_cast<size_t>(b)].index}] = b;
-        std::vector<int64_t> prev_row(static_cast<size_t>(B), -1);
-        std::vector<bool> needs_tail(static_cast<size_t>(B), false);
-        for (int64_t b = 0; b < B; ++b) {
-            const auto& w = windows[static_cast<size_t>(b)];
-            auto it = row.find({w.seq, w.index - 1});
-            if (w.index > 0 && it != row.end()) prev_row[static_cast<size_t>(b)] = it->second;
-            // A later window in another group will need this window's tail trajectory.
-            if (w.index + 1 < static_cast<int>(plans[static_cast<size_t>(w.seq)].size()) &&
-                plans[static_cast<size_t>(w.seq)][static_cast<size_t>(w.index + 1)].length != length)
-                needs_tail[static_cast<size_t>(b)] = true;
-        }
+        // Per sequence and window: the window's last W/2 frames at each noise level, for the window
+        // after it when that one runs in a later group.
+        std::map<std::pair<int, int>, std::map<int64_t, torch::Tensor>> tails;
+        for (auto& [length, windows] : groups) {
+            const int64_t B = static_cast<int64_t>(windows.size());
+            auto batch = torch::empty({B, length, 50});
+            for (int64_t b = 0; b < B; ++b) {
+                const auto& w = windows[static_cast<size_t>(b)];
+                batch[b] = insoles_n[static_cast<size_t>(w.seq)].narrow(0, w.plan.start, length);
+            }
+            // Row of each window's predecessor inside this batch (-1: none or in an earlier group).
+            std::map<std::pair<int, int>, int64_t> row;
+            for (int64_t b = 0; b < B; ++b) row[{windows[static_cast<size_t>(b)].seq, windows[static_cast<size_t>(b)].index}] = b;
+            std::vector<int64_t> prev_row(static_cast<size_t>(B), -1);
+            std::vector<bool> needs_tail(static_cast<size_t>(B), false);
+            for (int64_t b = 0; b < B; ++b) {
+                const auto& w = windows[static_cast<size_t>(b)];
+                auto it = row.find({w.seq, w.index - 1});
+                if (w.index > 0 && it != row.end()) prev_row[static_cast<size_t>(b)] = it->second;
+                // A later window in another group will need this window's tail trajectory.
+                if (w.index + 1 < static_cast<int>(plans[static_cast<size_t>(w.seq)].size()) &&
+                    plans[static_cast<size_t>(w.seq)][static_cast<size_t>(w.index + 1)].length != length)
+                    needs_tail[static_cast<size_t>(b)] = true;
+            }
 
-        torch::Tensor x0;
-        if (bundle.is_diffusion()) {
-            model::SamplerOptions so;
-            so.steps = opt.sampler == "fast" ? steps : 0;
-            so.guidance = opt.guidance;
-            so.bf16 = opt.bf16;
-            // Inpainting (§8): at every level, each window's first W/2 frames become its
-            // predecessor's last W/2 frames at the same level, in window order.
-            so.on_step = [&](int64_t t, torch::Tensor& x) {
-                if (t > 0) progress.advance(B);
-                for (int64_t b = 0; b < B; ++b) {
-                    const auto& w = windows[static_cast<size_t>(b)];
-                    if (w.index == 0) continue;
-                    const int64_t p = prev_row[static_cast<size_t>(b)];
-                    if (p >= 0) {
-                        x[b].narrow(0, 0, half).copy_(x[p].narrow(0, W - half, half));
-                    } else {
-                        auto& tail = tails[{w.seq, w.index - 1}];
-                        auto it = tail.find(t);
-                        if (it == tail.end()) throw std::logic_error("reconstruct: missing predecessor trajectory");
-                        x[b].narrow(0, 0, half).copy_(it->second);
-                    }
-                }
-                for (int64_t b = 0; b < B; ++b)
-                    if (needs_tail[static_cast<size_t>(b)]) {
+            torch::Tensor x0;
+            if (bundle.is_diffusion()) {
+                model::SamplerOptions so;
+                so.steps = opt.sampler == "fast" ? steps : 0;
+                so.guidance = opt.guidance;
+                so.bf16 = opt.bf16;
+                // Inpainting (§8): at every level, each window's first W/2 frames become its
+                // predecessor's last W/2 frames at the same level, in window order.
+                so.on_step = [&](int64_t t, torch::Tensor& x) {
+                    if (t > 0) progress.advance(B);
+                    for (int64_t b = 0; b < B; ++b) {
                         const auto& w = windows[static_cast<size_t>(b)];
-                        tails[{w.seq, w.index}][t] = x[b].narrow(0, length - half, half).clone();
+                        if (w.index == 0) continue;
+                        const int64_t p = prev_row[static_cast<size_t>(b)];
+                        if (p >= 0) {
+                            x[b].narrow(0, 0, half).copy_(x[p].narrow(0, W - half, half));
+                        } else {
+                            auto& tail = tails[{w.seq, w.index - 1}];
+                            auto it = tail.find(t);
+                            if (it == tail.end()) throw std::logic_error("reconstruct: missing predecessor trajectory");
+                            x[b].narrow(0, 0, half).copy_(it->second);
+                        }
                     }
-            };
-            std::vector<torch::Tensor> attention;
-            x0 = model::sample_poses(bundle.diffusion, schedule, batch, so, opt.details ? &attention : nullptr);
-            if (opt.details && !attention.empty()) {
-                // [B, 8, 3L, Lk] per layer; per-component heads attend over the L frames of their
-                // component: take the weight on the same frame, averaged over layers.
-                for (int64_t b = 0; b < B; ++b) {
-                    const auto& w = windows[static_cast<size_t>(b)];
-                    auto& att = out[static_cast<size_t>(w.seq)].attention;
-                    for (int f = w.plan.keep_from; f < length; ++f)
-                        for (int part = 0; part < 3; ++part)
-                            for (int c = 0; c < 8; ++c) {
-                                double sum = 0;
-                                for (const auto& a : attention) {
-                                    const int64_t keys = a.size(3);
-                                    const int64_t key = keys == length ? f : c * length + f;  // standard x-attn: 8L keys
-                                    sum += a[b][c][part * length + f][key].item<double>();
+                    for (int64_t b = 0; b < B; ++b)
+                        if (needs_tail[static_cast<size_t>(b)]) {
+                            const auto& w = windows[static_cast<size_t>(b)];
+                            tails[{w.seq, w.index}][t] = x[b].narrow(0, length - half, half).clone();
+                        }
+                };
+                std::vector<torch::Tensor> attention;
+                x0 = model::sample_poses(bundle.diffusion, schedule, batch, so, opt.details ? &attention : nullptr);
+                if (opt.details && !attention.empty()) {
+                    // [B, 8, 3L, Lk] per layer; per-component heads attend over the L frames of their
+                    // component: take the weight on the same frame, averaged over layers.
+                    for (int64_t b = 0; b < B; ++b) {
+                        const auto& w = windows[static_cast<size_t>(b)];
+                        auto& att = out[static_cast<size_t>(w.seq)].attention;
+                        for (int f = w.plan.keep_from; f < length; ++f)
+                            for (int part = 0; part < 3; ++part)
+                                for (int c = 0; c < 8; ++c) {
+                                    double sum = 0;
+                                    for (const auto& a : attention) {
+                                        const int64_t keys = a.size(3);
+                                        const int64_t key = keys == length ? f : c * length + f;  // standard x-attn: 8L keys
+                                        sum += a[b][c][part * length + f][key].item<double>();
+                                    }
+                                    att[static_cast<size_t>((w.plan.start + f) * 24 + part * 8 + c)] +=
+                                        sample_weight * static_cast<float>(sum / attention.size());
                                 }
-                                att[static_cast<size_t>((w.plan.start + f) * 24 + part * 8 + c)] +=
-                                    sample_weight * static_cast<float>(sum / attention.size());
-                            }
+                    }
                 }
+            } else {
+                // Regressors: windows in the same layout, no inpainting needed.
+                x0 = bundle.mlp ? bundle.mlp->forward(batch) : bundle.transformer->forward(batch);
             }
-        } else {
-            // Regressors: windows in the same layout, no inpainting needed.
-            x0 = bundle.mlp ? bundle.mlp->forward(batch) : bundle.transformer->forward(batch);
-        }
-        // Root displacement from the IMU network, per window.
-        auto disp = bundle.root->forward(batch);
-        const auto joints = x0 * pose_std.narrow(0, 3, 63) + pose_mean.narrow(0, 3, 63);
-        disp = disp * pose_std.narrow(0, 0, 3) + pose_mean.narrow(0, 0, 3);
-        for (int64_t b = 0; b < B; ++b) {
-            const auto& w = windows[static_cast<size_t>(b)];
-            auto& poses = out[static_cast<size_t>(w.seq)].poses;
-            auto j = joints[b].contiguous();
-            auto d = disp[b].contiguous();
-            for (int f = w.plan.keep_from; f < length; ++f) {
-                const int frame = w.plan.start + f;
-                for (int k = 0; k < 3; ++k) poses(frame, k) = d[f][k].item<float>();
-                const float* jp = j.data_ptr<float>() + static_cast<int64_t>(f) * 63;
-                for (int k = 0; k < 63; ++k) poses(frame, 3 + k) += sample_weight * jp[k];
+            // Root displacement from the IMU network, per window.
+            auto disp = bundle.root->forward(batch);
+            const auto joints = x0 * pose_std.narrow(0, 3, 63) + pose_mean.narrow(0, 3, 63);
+            disp = disp * pose_std.narrow(0, 0, 3) + pose_mean.narrow(0, 0, 3);
+            for (int64_t b = 0; b < B; ++b) {
+                const auto& w = windows[static_cast<size_t>(b)];
+                auto& poses = out[static_cast<size_t>(w.seq)].poses;
+                auto j = joints[b].contiguous();
+                auto d = disp[b].contiguous();
+                for (int f = w.plan.keep_from; f < length; ++f) {
+                    const int frame = w.plan.start + f;
+                    for (int k = 0; k < 3; ++k) poses(frame, k) = d[f][k].item<float>();
+                    const float* jp = j.data_ptr<float>() + static_cast<int64_t>(f) * 63;
+                    for (int k = 0; k < 63; ++k) poses(frame, 3 + k) += sample_weight * jp[k];
+                }
+                if (!per_level) progress.advance();
             }
-            if (!per_level) progress.advance();
         }
-    }
     }
     progress.finish();
     if (!opt.progress) Progress::set_enabled(true);
