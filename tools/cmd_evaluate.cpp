@@ -27,11 +27,12 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
         const auto metrics = s2m::eval::evaluate_models(*opt);
         s2m::eval::write_report(*out, metrics);
         const auto& r = opt->reconstruct;
+        const int steps = s2m::infer::sampler_steps(r);
         bool any_diffusion = false;
         for (const auto& m : metrics) any_diffusion = any_diffusion || m.contains("samples");
         if (any_diffusion)
             std::printf("diffusion models: %s sampler, %s steps, %d seed(s)%s\n", r.sampler.c_str(),
-                        r.steps > 0 ? std::to_string(r.steps).c_str() : (r.sampler == "fast" ? "20" : "all"), opt->seeds,
+                        steps > 0 ? std::to_string(steps).c_str() : "all", opt->seeds,
                         r.samples > 1 ? (", mean of " + std::to_string(r.samples) + " samples per clip and seed").c_str() : "");
         std::printf("%-34s %10s %12s %14s %8s %10s\n", "model", "MPJPE_cm", "Legs_cm", "MPJVE_Legs", "MRPE_m", "drift_%");
         for (auto it = metrics.begin(); it != metrics.end(); ++it) {

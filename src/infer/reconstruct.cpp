@@ -40,6 +40,11 @@ struct WindowRef {
 
 }  // namespace
 
+int sampler_steps(const ReconstructOptions& options) {
+    if (options.sampler != "fast") return 0;
+    return options.steps > 0 ? options.steps : 20;
+}
+
 std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::vector<InsoleSequence>& inputs,
                                         const ReconstructOptions& opt) {
     torch::NoGradGuard no_grad;
@@ -49,12 +54,13 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     const auto insole_mean = train::to_tensor(bundle.stats.insole_mean), insole_std = train::to_tensor(bundle.stats.insole_std);
     const auto pose_mean = train::to_tensor(bundle.stats.pose_mean), pose_std = train::to_tensor(bundle.stats.pose_std);
     model::DiffusionSchedule schedule(bundle.config.model_config());
-    int steps = opt.steps;
-    if (opt.sampler == "fast" && steps <= 0) steps = 20;
-    if (opt.sampler == "ddpm" && steps > 0 && steps < bundle.config.diffusion_T)
-        fail_input("--steps " + std::to_string(steps) + " with --sampler ddpm: the ancestral sampler runs all " +
+    const int steps = sampler_steps(opt);
+    if (opt.sampler == "ddpm" && opt.steps > 0 && opt.steps < bundle.config.diffusion_T)
+        fail_input("--steps " + std::to_string(opt.steps) + " with --sampler ddpm: the ancestral sampler runs all " +
                    std::to_string(bundle.config.diffusion_T) + " steps; use --sampler fast for fewer");
     if (opt.sampler != "ddpm" && opt.sampler != "fast") fail_input("--sampler " + opt.sampler + ": expected ddpm or fast");
+    if (opt.root != "network" && opt.root != "double_integration")
+        fail_input("root: expected network or double_integration, found " + opt.root);
 
     std::vector<Reconstruction> out(inputs.size());
     std::vector<torch::Tensor> insoles_n(inputs.size());
@@ -80,7 +86,7 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     // so counting finished windows would leave the bar at 0 until the whole batch is done.
     const bool per_level = bundle.is_diffusion();
     const int64_t levels_per_window =
-        per_level ? static_cast<int64_t>(model::sampler_levels(schedule, opt.sampler == "fast" ? steps : 0).size()) : 1;
+        per_level ? static_cast<int64_t>(model::sampler_levels(schedule, steps).size()) : 1;
     // Several samples (diffusion only) are drawn one after another from the same random stream and
     // their joint positions averaged; the root network is deterministic.
     const int samples = per_level ? opt.samples : 1;
@@ -89,36 +95,64 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     Progress progress("reconstruct", total_windows * levels_per_window * samples, per_level ? "window steps" : "windows");
     if (!opt.progress) Progress::set_enabled(false);
 
+    // Per group: the batch of insole windows and where each window's predecessor is, the same for
+    // every sample; the root displacement once, the IMU network being deterministic.
+    struct Group {
+        int length = 0;
+        const std::vector<WindowRef>* windows = nullptr;
+        torch::Tensor batch;
+        std::vector<int64_t> prev_row;  // row of each window's predecessor in this batch (-1: none or earlier group)
+        std::vector<bool> needs_tail;   // a later window in another group needs this window's tail trajectory
+    };
+    std::vector<Group> batches;
+    for (auto& [length, windows] : groups) {
+        Group g;
+        g.length = length;
+        g.windows = &windows;
+        const int64_t B = static_cast<int64_t>(windows.size());
+        g.batch = torch::empty({B, length, 50});
+        std::map<std::pair<int, int>, int64_t> row;
+        for (int64_t b = 0; b < B; ++b) {
+            const auto& w = windows[static_cast<size_t>(b)];
+            g.batch[b] = insoles_n[static_cast<size_t>(w.seq)].narrow(0, w.plan.start, length);
+            row[{w.seq, w.index}] = b;
+        }
+        g.prev_row.assign(static_cast<size_t>(B), -1);
+        g.needs_tail.assign(static_cast<size_t>(B), false);
+        for (int64_t b = 0; b < B; ++b) {
+            const auto& w = windows[static_cast<size_t>(b)];
+            auto it = row.find({w.seq, w.index - 1});
+            if (w.index > 0 && it != row.end()) g.prev_row[static_cast<size_t>(b)] = it->second;
+            const auto& plan = plans[static_cast<size_t>(w.seq)];
+            g.needs_tail[static_cast<size_t>(b)] =
+                w.index + 1 < static_cast<int>(plan.size()) && plan[static_cast<size_t>(w.index + 1)].length != length;
+        }
+        if (opt.root == "network") {
+            const auto disp = (bundle.root->forward(g.batch) * pose_std.narrow(0, 0, 3) + pose_mean.narrow(0, 0, 3)).contiguous();
+            for (int64_t b = 0; b < B; ++b) {
+                const auto& w = windows[static_cast<size_t>(b)];
+                const float* dp = disp[b].data_ptr<float>();
+                for (int f = w.plan.keep_from; f < length; ++f)
+                    for (int k = 0; k < 3; ++k) out[static_cast<size_t>(w.seq)].poses(w.plan.start + f, k) = dp[f * 3 + k];
+            }
+        }
+        batches.push_back(std::move(g));
+    }
+
     for (int sample = 0; sample < samples; ++sample) {
         // Per sequence and window: the window's last W/2 frames at each noise level, for the window
         // after it when that one runs in a later group.
         std::map<std::pair<int, int>, std::map<int64_t, torch::Tensor>> tails;
-        for (auto& [length, windows] : groups) {
+        for (const auto& g : batches) {
+            const int length = g.length;
+            const auto& windows = *g.windows;
+            const auto& prev_row = g.prev_row;
+            const auto& needs_tail = g.needs_tail;
             const int64_t B = static_cast<int64_t>(windows.size());
-            auto batch = torch::empty({B, length, 50});
-            for (int64_t b = 0; b < B; ++b) {
-                const auto& w = windows[static_cast<size_t>(b)];
-                batch[b] = insoles_n[static_cast<size_t>(w.seq)].narrow(0, w.plan.start, length);
-            }
-            // Row of each window's predecessor inside this batch (-1: none or in an earlier group).
-            std::map<std::pair<int, int>, int64_t> row;
-            for (int64_t b = 0; b < B; ++b) row[{windows[static_cast<size_t>(b)].seq, windows[static_cast<size_t>(b)].index}] = b;
-            std::vector<int64_t> prev_row(static_cast<size_t>(B), -1);
-            std::vector<bool> needs_tail(static_cast<size_t>(B), false);
-            for (int64_t b = 0; b < B; ++b) {
-                const auto& w = windows[static_cast<size_t>(b)];
-                auto it = row.find({w.seq, w.index - 1});
-                if (w.index > 0 && it != row.end()) prev_row[static_cast<size_t>(b)] = it->second;
-                // A later window in another group will need this window's tail trajectory.
-                if (w.index + 1 < static_cast<int>(plans[static_cast<size_t>(w.seq)].size()) &&
-                    plans[static_cast<size_t>(w.seq)][static_cast<size_t>(w.index + 1)].length != length)
-                    needs_tail[static_cast<size_t>(b)] = true;
-            }
-
             torch::Tensor x0;
             if (bundle.is_diffusion()) {
                 model::SamplerOptions so;
-                so.steps = opt.sampler == "fast" ? steps : 0;
+                so.steps = steps;
                 so.guidance = opt.guidance;
                 so.bf16 = opt.bf16;
                 // Inpainting (§8): at every level, each window's first W/2 frames become its
@@ -145,7 +179,7 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
                         }
                 };
                 std::vector<torch::Tensor> attention;
-                x0 = model::sample_poses(bundle.diffusion, schedule, batch, so, opt.details ? &attention : nullptr);
+                x0 = model::sample_poses(bundle.diffusion, schedule, g.batch, so, opt.details ? &attention : nullptr);
                 if (opt.details && !attention.empty()) {
                     // [B, 8, 3L, Lk] per layer; per-component heads attend over the L frames of their
                     // component: take the weight on the same frame, averaged over layers.
@@ -168,23 +202,15 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
                 }
             } else {
                 // Regressors: windows in the same layout, no inpainting needed.
-                x0 = bundle.mlp ? bundle.mlp->forward(batch) : bundle.transformer->forward(batch);
+                x0 = bundle.mlp ? bundle.mlp->forward(g.batch) : bundle.transformer->forward(g.batch);
             }
-            // Root displacement from the IMU network, per window.
-            auto disp = bundle.root->forward(batch);
-            const auto joints = x0 * pose_std.narrow(0, 3, 63) + pose_mean.narrow(0, 3, 63);
-            disp = disp * pose_std.narrow(0, 0, 3) + pose_mean.narrow(0, 0, 3);
+            const auto joints = (x0 * pose_std.narrow(0, 3, 63) + pose_mean.narrow(0, 3, 63)).contiguous();
             for (int64_t b = 0; b < B; ++b) {
                 const auto& w = windows[static_cast<size_t>(b)];
                 auto& poses = out[static_cast<size_t>(w.seq)].poses;
-                auto j = joints[b].contiguous();
-                auto d = disp[b].contiguous();
-                for (int f = w.plan.keep_from; f < length; ++f) {
-                    const int frame = w.plan.start + f;
-                    for (int k = 0; k < 3; ++k) poses(frame, k) = d[f][k].item<float>();
-                    const float* jp = j.data_ptr<float>() + static_cast<int64_t>(f) * 63;
-                    for (int k = 0; k < 63; ++k) poses(frame, 3 + k) += sample_weight * jp[k];
-                }
+                const float* jp = joints[b].data_ptr<float>();
+                for (int f = w.plan.keep_from; f < length; ++f)
+                    for (int k = 0; k < 63; ++k) poses(w.plan.start + f, 3 + k) += sample_weight * jp[f * 63 + k];
                 if (!per_level) progress.advance();
             }
         }
@@ -192,11 +218,8 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
     progress.finish();
     if (!opt.progress) Progress::set_enabled(true);
 
-    if (opt.root == "double_integration") {
+    if (opt.root == "double_integration")
         for (size_t s = 0; s < inputs.size(); ++s) out[s].poses.leftCols(3) = double_integration_root(inputs[s]);
-    } else if (opt.root != "network") {
-        fail_input("root: expected network or double_integration, found " + opt.root);
-    }
     return out;
 }
 

@@ -15,6 +15,19 @@
 namespace fs = std::filesystem;
 using namespace s2m;
 
+namespace {
+
+// configs/tiny.json with `overrides` applied, written to `path`.
+fs::path tiny_config_with(const nlohmann::json& overrides, const fs::path& path) {
+    std::ifstream tiny(fs::path(S2M_SOURCE_DIR) / "configs" / "tiny.json");
+    auto c = nlohmann::json::parse(tiny);
+    c.merge_patch(overrides);
+    std::ofstream(path) << c.dump(1);
+    return path;
+}
+
+}  // namespace
+
 TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     const fs::path dir = test::temp_dir("end_to_end");
     const fs::path cmu = test::project_data() / "mocap" / "cmu";
@@ -40,20 +53,11 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     // The tiny config, trained for 400 short epochs with the demo model's schedule options (about
     // 40 s on 2 cores): enough for the sampler to beat the mean pose.
     const fs::path model = dir / "model";
-    const fs::path config = fs::path(S2M_SOURCE_DIR) / "configs" / "tiny.json";
-    {
-        std::ifstream tiny(config);
-        auto c = nlohmann::json::parse(tiny);
-        c["hidden_dim"] = 64;
-        c["epochs_pose"] = 400;
-        c["epochs_trans"] = 5;
-        c["max_windows_per_epoch"] = 128;
-        c["batch_size"] = 32;
-        c["zero_terminal_snr"] = true;
-        c["timestep_power"] = 0.5;
-        std::ofstream(dir / "step2motion.json") << c.dump(1);
-    }
-    ASSERT_EQ(test::run_s2m("-q train --config " + (dir / "step2motion.json").string() + " --data " + data.string() + " --out " + model.string(), &out), 0)
+    const fs::path config = tiny_config_with({{"hidden_dim", 64}, {"epochs_pose", 400}, {"epochs_trans", 5},
+                                              {"max_windows_per_epoch", 128}, {"batch_size", 32},
+                                              {"zero_terminal_snr", true}, {"timestep_power", 0.5}},
+                                             dir / "step2motion.json");
+    ASSERT_EQ(test::run_s2m("-q train --config " + config.string() + " --data " + data.string() + " --out " + model.string(), &out), 0)
         << out;
     ASSERT_TRUE(fs::exists(model / "model.pt"));
 
@@ -103,18 +107,10 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     // The Step2Motion model and an MLP regressor trained the same way (its own quick config) must
     // beat predicting the training split's mean joint positions in every frame.
     const fs::path mlp = dir / "mlp";
-    {
-        std::ifstream tiny(config);
-        auto c = nlohmann::json::parse(tiny);
-        c["model_type"] = "mlp";
-        c["hidden_dim"] = 128;
-        c["epochs_pose"] = 100;
-        c["epochs_trans"] = 5;
-        c["max_windows_per_epoch"] = 128;
-        c["batch_size"] = 32;
-        std::ofstream(dir / "mlp.json") << c.dump(1);
-    }
-    ASSERT_EQ(test::run_s2m("-q train --config " + (dir / "mlp.json").string() + " --data " + data.string() + " --out " + mlp.string(), &out), 0)
+    const fs::path mlp_config = tiny_config_with({{"model_type", "mlp"}, {"hidden_dim", 128}, {"epochs_pose", 100},
+                                                  {"epochs_trans", 5}, {"max_windows_per_epoch", 128}, {"batch_size", 32}},
+                                                 dir / "mlp.json");
+    ASSERT_EQ(test::run_s2m("-q train --config " + mlp_config.string() + " --data " + data.string() + " --out " + mlp.string(), &out), 0)
         << out;
     ASSERT_EQ(test::run_s2m("-q evaluate --model " + mlp.string() + " --data " + data.string() + " --out " + (dir / "report_mlp").string(), &out), 0)
         << out;

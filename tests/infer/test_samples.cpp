@@ -13,9 +13,9 @@ using namespace s2m;
 
 namespace {
 
-train::ModelBundle untrained(const std::string& model_type) {
+train::ModelBundle untrained(train::ModelType model_type) {
     auto config = train::read_train_config((fs::path(S2M_SOURCE_DIR) / "configs" / "tiny.json").string());
-    config.model_type = model_type == "mlp" ? train::ModelType::Mlp : train::ModelType::Step2Motion;
+    config.model_type = model_type;
     torch::manual_seed(3);
     auto bundle = train::ModelBundle::create(config);
     bundle.stats.pose_mean.assign(66, 0.f);
@@ -60,7 +60,7 @@ double variance_between_seeds(const std::vector<Eigen::MatrixXf>& runs) {
 }  // namespace
 
 TEST(Samples, AveragingKSamplesDividesTheSpreadBetweenSeedsByAboutK) {
-    auto bundle = untrained("step2motion");
+    auto bundle = untrained(train::ModelType::Step2Motion);
     const auto seq = random_sequence(75);
     const auto one = poses_over_seeds(bundle, seq, 1);
     const auto four = poses_over_seeds(bundle, seq, 4);
@@ -76,7 +76,7 @@ TEST(Samples, AveragingKSamplesDividesTheSpreadBetweenSeedsByAboutK) {
 }
 
 TEST(Samples, RegressorsIgnoreTheSampleCount) {
-    auto bundle = untrained("mlp");
+    auto bundle = untrained(train::ModelType::Mlp);
     const auto seq = random_sequence(75);
     const auto one = poses_over_seeds(bundle, seq, 1);
     const auto four = poses_over_seeds(bundle, seq, 4);
@@ -85,7 +85,7 @@ TEST(Samples, RegressorsIgnoreTheSampleCount) {
 }
 
 TEST(Samples, ZeroSamplesIsRefused) {
-    auto bundle = untrained("step2motion");
+    auto bundle = untrained(train::ModelType::Step2Motion);
     infer::ReconstructOptions o;
     o.samples = 0;
     o.progress = false;

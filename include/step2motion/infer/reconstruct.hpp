@@ -40,6 +40,10 @@ struct Reconstruction {
     std::vector<float> attention;  // F x 3 x 8
 };
 
+// The denoising steps the options ask for: 0 = every level of the schedule (ddpm), else N (fast:
+// --steps, default 20).
+int sampler_steps(const ReconstructOptions& options);
+
 std::vector<Reconstruction> reconstruct(train::ModelBundle& model, const std::vector<InsoleSequence>& inputs,
                                         const ReconstructOptions& options);
 
