@@ -31,7 +31,11 @@ CpuFeatures cpu_features() {
     CpuFeatures f;
     enum { EAX, EBX, ECX, EDX };
     f.avx2 = cpuid_bit(7, 0, EBX, 5);
+    f.fma = cpuid_bit(1, 0, ECX, 12);
     f.avx512f = cpuid_bit(7, 0, EBX, 16);
+    f.avx512dq = cpuid_bit(7, 0, EBX, 17);
+    f.avx512bw = cpuid_bit(7, 0, EBX, 30);
+    f.avx512vl = cpuid_bit(7, 0, EBX, 31);
     f.avx512_bf16 = cpuid_bit(7, 1, EAX, 5);
     f.amx_bf16 = cpuid_bit(7, 0, EDX, 22);
     f.amx_tile = cpuid_bit(7, 0, EDX, 24);

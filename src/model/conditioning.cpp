@@ -1,6 +1,7 @@
 #include "step2motion/model/conditioning.hpp"
 
 #include "step2motion/core/error.hpp"
+#include "step2motion/model/kernels.hpp"
 
 #include <cmath>
 
@@ -46,6 +47,19 @@ InsoleCrossAttentionImpl::InsoleCrossAttentionImpl(int dim_, CrossAttentionKind 
     if (with_locality) locality = register_parameter("locality", torch::ones({1, H, 1, 1}));
 }
 
+torch::Tensor InsoleCrossAttentionImpl::frame_distance(int64_t N, int64_t Sk) const {
+    std::lock_guard<std::mutex> lock(distance_mutex_);
+    auto& d = distance_cache_[{N, Sk}];
+    if (!d.defined()) {
+        // Pose tokens are 3 body parts x S frames, insole keys (per head) S frames or 8 x S (standard).
+        const int64_t S = N / 3;
+        auto pose_frame = torch::arange(N, torch::kLong).remainder(S).to(torch::kFloat);
+        auto key_frame = torch::arange(Sk, torch::kLong).remainder(S).to(torch::kFloat);
+        d = (pose_frame.unsqueeze(1) - key_frame.unsqueeze(0)).abs().contiguous();  // [N, Sk]
+    }
+    return d.to(proj_q.device());
+}
+
 std::pair<torch::Tensor, torch::Tensor> InsoleCrossAttentionImpl::keys_values(const torch::Tensor& tokens) const {
     // Per component: [B, 8, S, d] @ [8, d, dh] → [B, 8, S, dh]. Standard: all 8·S tokens for every head.
     auto src = tokens;
@@ -66,15 +80,16 @@ torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const to
     const bool per_head = keys.size(1) == H;  // Standard: one key set [B, 1, 8·S, dh] for all heads
     auto logits = per_head ? batched_matmul(q.reshape({B * H, N, dh}), keys.reshape({B * H, Sk, dh}).transpose(1, 2)).view({B, H, N, Sk})
                            : torch::matmul(q, keys.transpose(-2, -1));
-    if (locality.defined()) {
-        // Pose tokens are 3 body parts x S frames, insole keys (per head) S frames or 8 x S (standard).
-        const int64_t S = N / 3;
-        auto pose_frame = torch::arange(N, torch::kLong).remainder(S).to(logits.dtype());
-        auto key_frame = torch::arange(Sk, torch::kLong).remainder(S).to(logits.dtype());
-        auto distance = (pose_frame.unsqueeze(1) - key_frame.unsqueeze(0)).abs().to(logits.device());  // [N, Sk]
-        logits = logits - locality.abs().to(logits.dtype()) * distance;
+    torch::Tensor attn;
+    if (!locality.defined()) {
+        attn = kernels::softmax(logits);
+    } else if (torch::GradMode::is_enabled() && locality.requires_grad()) {
+        attn = kernels::softmax(logits - locality.abs().to(logits.dtype()) * frame_distance(N, Sk));
+    } else {  // inference: the penalty fused into an in-place softmax
+        const auto scale = locality.detach().to(torch::kFloat).contiguous();
+        attn = logits.contiguous();
+        kernels::softmax_(attn, frame_distance(N, Sk), std::vector<float>(scale.data_ptr<float>(), scale.data_ptr<float>() + H));
     }
-    auto attn = torch::softmax(logits, -1);
     if (weights) *weights = attn.detach();
     auto heads = per_head ? batched_matmul(attn.reshape({B * H, N, Sk}), values.reshape({B * H, Sk, dh})).view({B, H, N, dh})
                           : torch::matmul(attn, values);  // [B, 8, N, dh]

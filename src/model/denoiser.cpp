@@ -1,10 +1,9 @@
 #include "step2motion/model/denoiser.hpp"
 
 #include "step2motion/core/error.hpp"
+#include "step2motion/model/kernels.hpp"
 
 namespace s2m::model {
-
-namespace F = torch::nn::functional;
 
 DenoiserLayerImpl::DenoiserLayerImpl(const ModelConfig& c) : dropout(c.dropout) {
     const int64_t d = c.hidden_dim;
@@ -18,13 +17,12 @@ DenoiserLayerImpl::DenoiserLayerImpl(const ModelConfig& c) : dropout(c.dropout) 
 
 torch::Tensor DenoiserLayerImpl::forward(torch::Tensor x, const torch::Tensor& step, int index,
                                          const CrossBranch& cross) {
-    auto drop = [&](const torch::Tensor& t) {
-        return F::dropout(t, F::DropoutFuncOptions().p(dropout).training(is_training()));
-    };
-    x = x + drop(self_attn(norm1(x)));
-    x = x + drop(linear_tmp(step)).unsqueeze(1);
-    if (cross) x = x + drop(cross(index, x));
-    x = x + drop(linear2(drop(gelu_exact(linear1(norm3(x))))));
+    // Residual branches with their dropout fused into the addition (model/kernels.hpp).
+    const bool train = is_training();
+    x = kernels::add_dropout(x, self_attn(norm1(x)), dropout, train);
+    x = kernels::add_dropout(x, linear_tmp(step), dropout, train);  // one step term per sample, all tokens
+    if (cross) x = kernels::add_dropout(x, cross(index, x), dropout, train);
+    x = kernels::add_dropout(x, linear2(kernels::gelu_dropout(linear1(norm3(x)), dropout, train)), dropout, train);
     return x;
 }
 

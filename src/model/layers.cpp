@@ -1,6 +1,7 @@
 #include "step2motion/model/layers.hpp"
 
 #include "step2motion/core/error.hpp"
+#include "step2motion/model/kernels.hpp"
 
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
@@ -56,8 +57,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
     auto qkv = F::linear(x, in_proj_weight, in_proj_bias).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous();
     auto q = qkv[0].view({B * heads, N, dh}) * (1.0 / std::sqrt(double(dh)));
     auto k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
-    auto attn = torch::softmax(batched_matmul(q, k.transpose(1, 2)), -1);
-    if (is_training() && dropout > 0) attn = F::dropout(attn, F::DropoutFuncOptions().p(dropout).training(true));
+    auto attn = kernels::dropout(kernels::softmax(batched_matmul(q, k.transpose(1, 2))), dropout, is_training());
     auto out = batched_matmul(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim});
     return out_proj(out);
 }
@@ -71,11 +71,9 @@ EncoderLayerImpl::EncoderLayerImpl(int dim, int heads, int d_ff, double dropout_
 }
 
 torch::Tensor EncoderLayerImpl::forward(torch::Tensor x) {
-    auto drop = [&](const torch::Tensor& t) {
-        return F::dropout(t, F::DropoutFuncOptions().p(dropout).training(is_training()));
-    };
-    x = norm1(x + drop(self_attn(x)));
-    x = norm2(x + drop(linear2(drop(gelu_exact(linear1(x))))));
+    const bool train = is_training();
+    x = norm1(kernels::add_dropout(x, self_attn(x), dropout, train));
+    x = norm2(kernels::add_dropout(x, linear2(kernels::gelu_dropout(linear1(x), dropout, train)), dropout, train));
     return x;
 }
 

@@ -6,7 +6,8 @@ namespace s2m {
 
 struct CpuFeatures {
     std::string model;
-    bool avx2 = false, avx512f = false, avx512_bf16 = false, amx_bf16 = false, amx_tile = false;
+    bool avx2 = false, fma = false, avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
+    bool avx512_bf16 = false, amx_bf16 = false, amx_tile = false;
     int logical_cores = 1;
 };
 CpuFeatures cpu_features();

@@ -5,6 +5,8 @@
 #include "step2motion/model/layers.hpp"
 
 #include <array>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,12 @@ public:
     torch::nn::Linear output_proj{nullptr};
     int dim;
     CrossAttentionKind kind;
+
+private:
+    // |pose frame − insole frame| [N, Sk] for the locality penalty, built once per window length.
+    torch::Tensor frame_distance(int64_t N, int64_t Sk) const;
+    mutable std::mutex distance_mutex_;
+    mutable std::map<std::pair<int64_t, int64_t>, torch::Tensor> distance_cache_;
 };
 TORCH_MODULE(InsoleCrossAttention);
 
