@@ -12,6 +12,10 @@ static std::function<int()> setup_bench(CLI::App& app) {
     app.add_option("--hidden-dim", opt->hidden_dim, "network width (paper: 256)");
     app.add_option("--layers", opt->num_layers, "denoiser layers (paper: 2)");
     app.add_option("--seconds", opt->motion_s, "length of the reconstructed sequence");
+    app.add_option("--precision", opt->precision, "precision of the reconstruction figures: auto, fp32 or bf16")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
+    app.add_flag("--profile", opt->profile, "also the top 5 operators of one denoiser pass and one training step");
+    app.add_option("--memory-seconds", opt->hour_s, "length of the peak-memory reconstruction (default 3600; 0 skips it)");
     return [opt, json]() {
         if (!*json) opt->on_figure = [](const std::string& line) { std::cout << line << std::endl; };
         const auto j = s2m::infer::run_benchmarks(*opt);

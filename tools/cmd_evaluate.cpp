@@ -4,11 +4,12 @@
 #include "command.hpp"
 #include "step2motion/eval/evaluate.hpp"
 #include "step2motion/eval/metrics.hpp"
+#include "step2motion/model/precision.hpp"
 
 static std::function<int()> setup_evaluate(CLI::App& app) {
     auto opt = std::make_shared<s2m::eval::EvaluateOptions>();
     auto out = std::make_shared<std::string>();
-    auto precision = std::make_shared<std::string>("fp32");
+    auto precision = std::make_shared<std::string>("auto");
     app.add_option("--model", opt->models, "trained model folder (repeat to compare models)")->required();
     app.add_option("--data", opt->data, "dataset file (.h5) with ground truth")->required();
     app.add_option("--split", opt->split, "clips to evaluate: test, val, train or all");
@@ -19,11 +20,12 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
     app.add_option("--guidance", opt->reconstruct.guidance, "classifier-free guidance weight");
     app.add_option("--seed", opt->reconstruct.seed, "first sampling seed");
     app.add_option("--samples", opt->reconstruct.samples, "diffusion samples averaged per clip and seed");
-    app.add_option("--precision", *precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}));
+    app.add_option("--precision", *precision, "auto (the faster on this machine), fp32 or bf16")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
     app.add_flag("--double-integration", opt->double_integration,
                  "also score the first model with the root from double integration of foot acceleration");
     return [opt, out, precision]() {
-        opt->reconstruct.bf16 = *precision == "bf16";
+        opt->reconstruct.bf16 = s2m::model::resolve_precision(*precision) == s2m::model::Precision::Bf16;
         const auto metrics = s2m::eval::evaluate_models(*opt);
         s2m::eval::write_report(*out, metrics);
         const auto& r = opt->reconstruct;

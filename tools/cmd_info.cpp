@@ -9,6 +9,8 @@
 #include "command.hpp"
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/system.hpp"
+#include "step2motion/model/kernels.hpp"
+#include "step2motion/model/precision.hpp"
 #include "step2motion/io/dataset.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/motion.hpp"
@@ -38,6 +40,11 @@ nlohmann::json system_info() {
     j["blas_threads"] = blas.threads;
     j["openblas_coretype_env"] = blas.coretype_env;
     j["torch_threads"] = s2m::model::compute_threads();
+    j["fast_kernels"] = s2m::model::kernels::isa();
+    // What --precision auto picks here, and the probe's figures behind it.
+    const auto probe = s2m::model::probe_precision();
+    j["precision_auto"] = s2m::model::to_string(probe.fastest);
+    j["precision_probe"] = {{"fp32_ms", probe.fp32_ms}, {"bf16_ms", probe.bf16_ms}, {"source", probe.source}};
     return j;
 }
 

@@ -10,11 +10,12 @@
 #include "step2motion/core/files.hpp"
 #include "step2motion/infer/reconstruct.hpp"
 #include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/model/precision.hpp"
 #include "step2motion/train/model_bundle.hpp"
 
 namespace {
 struct ReconstructCli {
-    std::string model, out, skeleton, split = "test", precision = "fp32", map = "step2motion";
+    std::string model, out, skeleton, split = "test", precision = "auto", map = "step2motion";
     std::vector<std::string> inputs;
     s2m::infer::ReconstructOptions options;
     bool details = false;
@@ -43,7 +44,8 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
     app.add_option("--skeleton", opt->skeleton, "output skeleton (BVH; mapped with --map)");
     app.add_option("--map", opt->map, "joint map of --skeleton");
     app.add_option("--split", opt->split, "dataset clips to reconstruct: train, val, test or all");
-    app.add_option("--precision", opt->precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}));
+    app.add_option("--precision", opt->precision, "auto (the faster on this machine), fp32 or bf16")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
     app.add_option("--root", opt->options.root, "network (IMU root network) or double_integration")
         ->check(CLI::IsMember({"network", "double_integration"}));
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
@@ -59,7 +61,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
             const double scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::kin::detect_bvh_scale(bvh);
             given = s2m::kin::retarget_to_canonical(s2m::kin::motion_from_bvh(bvh, scale), map, opt->skeleton).skeleton;
         }
-        opt->options.bf16 = opt->precision == "bf16";
+        opt->options.bf16 = s2m::model::resolve_precision(opt->precision) == s2m::model::Precision::Bf16;
         opt->options.details = opt->details;
         const auto results = s2m::infer::reconstruct(model, inputs, opt->options);
         fs::create_directories(opt->out);

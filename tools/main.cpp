@@ -10,6 +10,7 @@
 #include "step2motion/core/files.hpp"
 #include "step2motion/core/progress.hpp"
 #include "step2motion/core/system.hpp"
+#include "step2motion/model/memory.hpp"
 #include "step2motion/model/threads.hpp"
 
 namespace s2m::cli {
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
     s2m::Progress::set_enabled(!g.quiet);
     // Before the first parallel operation: threads inherit the flush-to-zero mode.
     s2m::model::set_flush_denormal(true);
+    s2m::model::install_cpu_cache();  // large tensor buffers reused instead of page-faulted afresh
     s2m::model::set_compute_threads(g.threads > 0 ? g.threads : s2m::available_cores());
 
     for (auto& [sub, fn] : subs) {

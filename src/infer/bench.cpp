@@ -1,6 +1,7 @@
 #include "step2motion/infer/bench.hpp"
 
 #include <chrono>
+#include <fstream>
 #include <cmath>
 #include <sstream>
 
@@ -11,7 +12,11 @@
 #include "step2motion/io/bvh.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/model/diffusion.hpp"
+#include "step2motion/model/kernels.hpp"
 #include "step2motion/model/layers.hpp"
+#include "step2motion/model/memory.hpp"
+#include "step2motion/model/precision.hpp"
+#include "step2motion/model/profile.hpp"
 #include "step2motion/train/model_bundle.hpp"
 
 namespace s2m::infer {
@@ -31,6 +36,16 @@ double best_of(int reps, const std::function<void()>& fn) {
     }
     return best;
 }
+
+// Peak resident set size of this process (VmHWM), and resetting it (Linux >= 4.0).
+double peak_rss_mb() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    return 0;
+}
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 // A synthetic BVH text (canonical-sized hierarchy, 10 s at 120 fps) for parse timing.
 std::string sample_bvh() {
@@ -118,62 +133,112 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     bundle.stats.insole_mean.assign(50, 0.f);
     bundle.stats.insole_std.assign(50, 1.f);
     model::DiffusionSchedule schedule(config.model_config());
-    {
-        torch::NoGradGuard no_grad;
-        bundle.train(false);
-        auto x = torch::randn({1, o.window, 63});
-        auto c = torch::randn({1, o.window, 50});
-        auto t = torch::full({1}, 100, torch::kLong);
+    const model::PrecisionProbe probe = model::probe_precision();
+    const bool auto_bf16 = o.precision == "auto" ? probe.fastest == model::Precision::Bf16 : o.precision == "bf16";
+    j["precision_auto"] = model::to_string(probe.fastest);
+    j["precision"] = auto_bf16 ? "bf16" : "fp32";
+    j["precision_probe"] = {{"fp32_ms", probe.fp32_ms}, {"bf16_ms", probe.bf16_ms}, {"source", probe.source}};
+    j["fast_kernels"] = model::kernels::isa();
+
+    // One denoiser pass, batch 1, cached conditioning (as the sampler runs it).
+    auto x = torch::randn({1, o.window, 63});
+    auto c = torch::randn({1, o.window, 50});
+    auto t1 = torch::full({1}, 100, torch::kLong);
+    // The pass runs inside one inference/autocast scope, as in the sampler (weights cast once).
+    auto time_passes = [&](bool bf16, int passes, const std::function<void(const std::function<void()>&)>& measure) {
+        c10::InferenceMode inference;
+        model::CpuAutocast ac(bf16);
         const auto cond = bundle.diffusion->condition(c);
-        const int passes = o.quick ? 10 : 50;
-        for (bool bf16 : {false, true}) {
-            model::CpuAutocast ac(bf16);
-            bundle.diffusion->denoise(x, t, &cond);
+        measure([&] { bundle.diffusion->denoise(x, t1, &cond); });
+    };
+    bundle.train(false);
+    const int passes = o.quick ? 10 : 50;
+    for (bool bf16 : {false, true})
+        time_passes(bf16, passes, [&](const std::function<void()>& fn) {
+            fn();
             const double s = best_of(3, [&] {
-                for (int i = 0; i < passes; ++i) bundle.diffusion->denoise(x, t, &cond);
+                for (int i = 0; i < passes; ++i) fn();
             });
             report(bf16 ? "denoiser_pass_ms_bf16" : "denoiser_pass_ms_fp32", s / passes * 1e3);
-        }
+        });
+    if (o.profile) {
+        time_passes(auto_bf16, 10, [&](const std::function<void()>& fn) {
+            fn();
+            j["profile_pass"] = model::profile_ops([&] {
+                                    for (int i = 0; i < 10; ++i) fn();
+                                }).summary(5);
+        });
+        if (o.on_figure) o.on_figure("profile_pass: " + j["profile_pass"].get<std::string>());
     }
-    {
-        // Training throughput: batch 64, forward + backward + Adam (fp32).
-        bundle.train(true);
-        auto params = bundle.diffusion->parameters();
-        torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
-        const int64_t B = 64;
-        auto step = [&] {
-            auto x0 = torch::randn({B, o.window, 63});
-            auto c = torch::randn({B, o.window, 50});
-            auto t = torch::randint(0, config.diffusion_T + 1, {B}, torch::kLong);
-            auto x_t = schedule.q_sample(x0, t, torch::randn_like(x0));
-            const auto cond = bundle.diffusion->condition(c);
-            opt.zero_grad();
-            auto loss = model::pose_loss(bundle.diffusion->denoise(x_t, t, &cond), x0);
-            loss.backward();
-            opt.step();
-        };
-        step();
+
+    // Training throughput: batch 64, forward + backward + gradient clipping + Adam.
+    bundle.train(true);
+    auto params = bundle.diffusion->parameters();
+    torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
+    const int64_t B = 64;
+    auto x0 = torch::randn({B, o.window, 63});
+    auto cb = torch::randn({B, o.window, 50});
+    auto train_step = [&](bool bf16) {
+        auto t = torch::randint(0, config.diffusion_T + 1, {B}, torch::kLong);
+        auto x_t = schedule.q_sample(x0, t, torch::randn_like(x0));
+        auto keep = (torch::rand({B}) >= 0.2).to(torch::kFloat);
+        opt.zero_grad();
+        torch::Tensor loss;
+        {
+            model::CpuAutocast ac(bf16);
+            const auto cond = bundle.diffusion->condition(cb, keep);
+            loss = model::pose_loss(bundle.diffusion->denoise(x_t, t, &cond).to(torch::kFloat), x0);
+        }
+        loss.backward();
+        torch::nn::utils::clip_grad_norm_(params, 100.0);
+        opt.step();
+    };
+    for (bool bf16 : {false, true}) {
+        train_step(bf16);
         const int steps = o.quick ? 2 : 5;
         const double s = best_of(1, [&] {
-            for (int i = 0; i < steps; ++i) step();
+            for (int i = 0; i < steps; ++i) train_step(bf16);
         });
-        report("train_windows_per_s", B * steps / s);
-        bundle.train(false);
+        report(bf16 ? "train_windows_per_s_bf16" : "train_windows_per_s_fp32", B * steps / s);
     }
+    j["train_windows_per_s"] = j[auto_bf16 ? "train_windows_per_s_bf16" : "train_windows_per_s_fp32"];
+    if (o.profile) {
+        j["profile_train_step"] = model::profile_ops([&] { train_step(auto_bf16); }).summary(5);
+        if (o.on_figure) o.on_figure("profile_train_step: " + j["profile_train_step"].get<std::string>());
+    }
+    bundle.train(false);
+
     {
-        // Reconstruction of a sequence of motion_s seconds at 30 Hz: full 200-step DDPM (fp32,
-        // cached conditioning, windows in lockstep) and the fast 20-step sampler.
+        // Reconstruction of a sequence of motion_s seconds at 30 Hz: full 200-step DDPM and the fast
+        // 20-step sampler, in the precision auto picks.
         InsoleSequence seq;
         seq.name = "bench";
         seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(o.motion_s * 30), 50);
         ReconstructOptions ro;
         ro.progress = false;
+        ro.bf16 = auto_bf16;
         const double full = best_of(1, [&] { reconstruct(bundle, {seq}, ro); });
         report("reconstruct_rtf_200", full / o.motion_s);
         ro.sampler = "fast";
         ro.steps = 20;
         const double fast = best_of(o.quick ? 1 : 3, [&] { reconstruct(bundle, {seq}, ro); });
         report("reconstruct_rtf_fast", fast / o.motion_s);
+    }
+    if (o.hour_s > 0) {
+        // Peak resident memory of reconstructing o.hour_s seconds (an hour by default) with the fast
+        // sampler at 2 steps: memory, not time, is measured here; it must not grow with the length.
+        InsoleSequence seq;
+        seq.name = "hour";
+        seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(o.hour_s * 30), 50);
+        ReconstructOptions ro;
+        ro.progress = false;
+        ro.bf16 = auto_bf16;
+        ro.sampler = "fast";
+        ro.steps = 2;
+        model::release_cpu_cache();
+        reset_peak_rss();
+        reconstruct(bundle, {seq}, ro);
+        report("reconstruct_1h_peak_mb", peak_rss_mb());
     }
     const auto blas = blas_info();
     j["blas_core"] = blas.core;

@@ -1,5 +1,7 @@
 #include "step2motion/infer/reconstruct.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 #include <map>
 
@@ -33,10 +35,25 @@ torch::Tensor matrix_tensor(const Eigen::MatrixXf& m) {
     return t;
 }
 
-struct WindowRef {
-    int seq = 0, index = 0;  // index within its sequence's plan
-    WindowPlan plan;
+// A window of one sequence (index into that sequence's plan).
+struct WindowKey {
+    int seq = 0, index = 0;
+    bool operator<(const WindowKey& o) const { return seq != o.seq ? seq < o.seq : index < o.index; }
 };
+
+uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+uint64_t name_hash(const std::string& s) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    return h;
+}
 
 }  // namespace
 
@@ -45,190 +62,308 @@ int sampler_steps(const ReconstructOptions& options) {
     return options.steps > 0 ? options.steps : 20;
 }
 
+// The steps of one reconstruction run; see reconstruct.hpp.
+class Reconstructor::Impl {
+public:
+    Impl(train::ModelBundle& bundle, const ReconstructOptions& opt) : bundle_(bundle), opt_(opt), schedule_(bundle.config.model_config()) {
+        if (opt.sampler != "ddpm" && opt.sampler != "fast") fail_input("--sampler " + opt.sampler + ": expected ddpm or fast");
+        if (opt.sampler == "ddpm" && opt.steps > 0 && opt.steps < bundle.config.diffusion_T)
+            fail_input("--steps " + std::to_string(opt.steps) + " with --sampler ddpm: the ancestral sampler runs all " +
+                       std::to_string(bundle.config.diffusion_T) + " steps; use --sampler fast for fewer");
+        if (opt.root != "network" && opt.root != "double_integration")
+            fail_input("root: expected network or double_integration, found " + opt.root);
+        if (opt.samples < 1) fail_input("--samples: expected at least 1");
+        if (opt.max_batch_rows < 1) fail_input("reconstruct: max_batch_rows must be at least 1");
+        W_ = bundle.config.input_T;
+        half_ = W_ / 2;
+        steps_ = sampler_steps(opt);
+        samples_ = bundle.is_diffusion() ? opt.samples : 1;
+        insole_mean_ = train::to_tensor(bundle.stats.insole_mean);
+        insole_std_ = train::to_tensor(bundle.stats.insole_std);
+        pose_mean_ = train::to_tensor(bundle.stats.pose_mean);
+        pose_std_ = train::to_tensor(bundle.stats.pose_std);
+    }
+
+    std::vector<Reconstruction> run(const std::vector<InsoleSequence>& inputs) {
+        c10::InferenceMode inference;
+        bundle_.train(false);
+        prepare(inputs);
+        const int64_t levels = bundle_.is_diffusion() ? static_cast<int64_t>(model::sampler_levels(schedule_, steps_).size()) : 1;
+        int64_t windows = 0;
+        for (const auto& p : plans_) windows += static_cast<int64_t>(p.size());
+        Progress progress("reconstruct", windows * levels * samples_, bundle_.is_diffusion() ? "window steps" : "windows");
+        progress_ = &progress;
+        if (!opt_.progress) Progress::set_enabled(false);
+        if (opt_.root == "network") root_from_network();
+        if (bundle_.is_diffusion()) sample_all();
+        else regress_all();
+        progress.finish();
+        if (!opt_.progress) Progress::set_enabled(true);
+        progress_ = nullptr;
+        if (opt_.root == "double_integration")
+            for (size_t s = 0; s < inputs.size(); ++s) out_[s].poses.leftCols(3) = double_integration_root(inputs[s]);
+        return std::move(out_);
+    }
+
+private:
+    void prepare(const std::vector<InsoleSequence>& inputs) {
+        inputs_ = &inputs;
+        out_.assign(inputs.size(), Reconstruction());
+        insoles_n_.clear();
+        plans_.clear();
+        for (size_t s = 0; s < inputs.size(); ++s) {
+            if (inputs[s].insoles.cols() != model::kInsoleChannels)
+                fail_input(inputs[s].source, 0, "expected 50 insole channels per frame");
+            insoles_n_.push_back((matrix_tensor(inputs[s].insoles) - insole_mean_) / insole_std_);
+            plans_.push_back(plan_sequence_windows(inputs[s].frames(), W_));
+            out_[s].poses = Eigen::MatrixXf::Zero(inputs[s].frames(), 66);
+            if (opt_.details && bundle_.is_diffusion()) out_[s].attention.assign(static_cast<size_t>(inputs[s].frames()) * 24, 0.f);
+        }
+    }
+
+    const WindowPlan& plan(const WindowKey& k) const { return plans_[size_t(k.seq)][size_t(k.index)]; }
+
+    // Insole windows [n, L, 50] of equal length L.
+    torch::Tensor insole_batch(const std::vector<WindowKey>& keys) const {
+        std::vector<torch::Tensor> rows;
+        for (const auto& k : keys) rows.push_back(insoles_n_[size_t(k.seq)].narrow(0, plan(k).start, plan(k).length));
+        return torch::stack(rows);
+    }
+
+    // Groups of at most `max_windows` windows of equal length, in sequence order; windows of every
+    // length, for the computations without inpainting (root network, regressors).
+    std::vector<std::vector<WindowKey>> batches_by_length(int64_t max_windows) const {
+        std::map<int, std::vector<WindowKey>, std::greater<int>> by_length;
+        for (size_t s = 0; s < plans_.size(); ++s)
+            for (size_t i = 0; i < plans_[s].size(); ++i) by_length[plans_[s][i].length].push_back({int(s), int(i)});
+        std::vector<std::vector<WindowKey>> out;
+        for (auto& [length, keys] : by_length)
+            for (size_t b = 0; b < keys.size(); b += size_t(max_windows))
+                out.emplace_back(keys.begin() + long(b), keys.begin() + long(std::min(keys.size(), b + size_t(max_windows))));
+        return out;
+    }
+
+    // Copies rows [L, C] (normalised model output) into the kept frames of their windows, denormalised;
+    // columns [col, col + C) of the 66-value poses, weighted (averaging samples).
+    void write_kept(const std::vector<WindowKey>& keys, const torch::Tensor& values_n, int col, int C, float weight) {
+        const auto mean = pose_mean_.narrow(0, col, C), sd = pose_std_.narrow(0, col, C);
+        const auto values = (values_n.to(torch::kFloat) * sd + mean).contiguous();  // one copy to the host layout
+        const float* v = values.data_ptr<float>();
+        const int64_t L = values.size(1);
+        for (size_t b = 0; b < keys.size(); ++b) {
+            const WindowPlan& p = plan(keys[b]);
+            auto& poses = out_[size_t(keys[b].seq)].poses;
+            for (int f = p.keep_from; f < p.length; ++f)
+                for (int k = 0; k < C; ++k) poses(p.start + f, col + k) += weight * v[(int64_t(b) * L + f) * C + k];
+        }
+    }
+
+    void root_from_network() {
+        for (const auto& keys : batches_by_length(opt_.max_batch_rows)) {
+            model::CpuAutocast autocast(opt_.bf16);
+            write_kept(keys, bundle_.root->forward(insole_batch(keys)), 0, model::kRootValues, 1.f);
+        }
+    }
+
+    void regress_all() {
+        for (const auto& keys : batches_by_length(opt_.max_batch_rows)) {
+            model::CpuAutocast autocast(opt_.bf16);
+            const auto batch = insole_batch(keys);
+            write_kept(keys, bundle_.mlp ? bundle_.mlp->forward(batch) : bundle_.transformer->forward(batch), 3, model::kPoseValues, 1.f);
+            progress_->advance(static_cast<int64_t>(keys.size()));
+        }
+    }
+
+    // Diffusion: windows in chunks of consecutive windows (sequence order), all samples of a window in
+    // the same chunk; each window's first frames inpainted at every level from its predecessor's last
+    // frames (reference §8): from the same chunk, or from the trajectory saved when the predecessor ran
+    // in an earlier chunk. A final partial window runs right after the chunk holding its predecessor,
+    // so at most one chunk's windows and a few saved trajectories are in memory at any time.
+    void sample_all() {
+        const int64_t rows_per_window = samples_ * (opt_.guidance != 1.0 ? 2 : 1);
+        const int64_t max_windows = std::max<int64_t>(1, opt_.max_batch_rows / rows_per_window);
+        std::vector<WindowKey> chunk;
+        auto flush = [&] {
+            if (chunk.empty()) return;
+            run_chunk(chunk);
+            // Final partial windows whose predecessor just ran, and sequences shorter than a window.
+            std::map<int, std::vector<WindowKey>> partial;
+            for (const auto& k : chunk) {
+                const auto& p = plans_[size_t(k.seq)];
+                if (size_t(k.index) + 1 < p.size() && p[size_t(k.index) + 1].length != W_) partial[p[size_t(k.index) + 1].length].push_back({k.seq, k.index + 1});
+            }
+            chunk.clear();
+            for (auto& [length, keys] : partial)
+                for (size_t b = 0; b < keys.size(); b += size_t(max_windows))
+                    run_chunk({keys.begin() + long(b), keys.begin() + long(std::min(keys.size(), b + size_t(max_windows)))});
+        };
+        std::map<int, std::vector<WindowKey>> short_sequences;
+        for (size_t s = 0; s < plans_.size(); ++s) {
+            for (size_t i = 0; i < plans_[s].size(); ++i) {
+                if (plans_[s][i].length != W_) {
+                    if (i == 0) short_sequences[plans_[s][i].length].push_back({int(s), 0});
+                    continue;  // partial windows run after their predecessor's chunk
+                }
+                chunk.push_back({int(s), int(i)});
+                if (int64_t(chunk.size()) == max_windows) flush();
+            }
+        }
+        flush();
+        for (auto& [length, keys] : short_sequences)
+            for (size_t b = 0; b < keys.size(); b += size_t(max_windows))
+                run_chunk({keys.begin() + long(b), keys.begin() + long(std::min(keys.size(), b + size_t(max_windows)))});
+    }
+
+    void run_chunk(const std::vector<WindowKey>& keys) {
+        const int64_t n = static_cast<int64_t>(keys.size()), K = samples_, R = n * K;
+        const int L = plan(keys.front()).length;
+        // Row r = window (r / K), sample (r % K).
+        auto insoles = insole_batch(keys).repeat_interleave(K, 0);
+        std::map<WindowKey, int64_t> first_row;
+        for (int64_t b = 0; b < n; ++b) first_row[keys[size_t(b)]] = b * K;
+
+        // Inpainting sources: a predecessor row in this chunk, or a trajectory saved from an earlier one.
+        std::vector<int64_t> dst_in, src_in, dst_saved;
+        std::vector<std::pair<WindowKey, int64_t>> saved_from;  // (predecessor, sample) per dst_saved row
+        int overlap = 0;
+        for (int64_t b = 0; b < n; ++b) {
+            const WindowKey& k = keys[size_t(b)];
+            if (k.index == 0) continue;
+            const WindowKey prev{k.seq, k.index - 1};
+            overlap = std::min(plan(k).length, plan(prev).length - half_);
+            auto it = first_row.find(prev);
+            for (int64_t s = 0; s < K; ++s) {
+                if (it != first_row.end()) {
+                    dst_in.push_back(b * K + s);
+                    src_in.push_back(it->second + s);
+                } else {
+                    if (!saved_.count({prev, s})) throw std::logic_error("reconstruct: missing predecessor trajectory");
+                    dst_saved.push_back(b * K + s);
+                    saved_from.push_back({prev, s});
+                }
+            }
+        }
+        // Rows whose successor runs in a later chunk: their last frames are saved at every level.
+        std::vector<int64_t> keep_rows;
+        std::vector<std::pair<WindowKey, int64_t>> keep_as;
+        for (int64_t b = 0; b < n; ++b) {
+            const WindowKey& k = keys[size_t(b)];
+            const WindowKey next{k.seq, k.index + 1};
+            if (size_t(next.index) < plans_[size_t(k.seq)].size() && !first_row.count(next))
+                for (int64_t s = 0; s < K; ++s) {
+                    keep_rows.push_back(b * K + s);
+                    keep_as.push_back({k, s});
+                }
+        }
+        const auto opts = torch::TensorOptions().dtype(torch::kLong);
+        const auto dst_in_t = torch::tensor(dst_in, opts), src_in_t = torch::tensor(src_in, opts);
+        const auto dst_saved_t = torch::tensor(dst_saved, opts), keep_rows_t = torch::tensor(keep_rows, opts);
+        std::map<int64_t, torch::Tensor> kept;  // level -> [rows, half, 63] for keep_rows
+
+        // One generator per row, keyed by (seed, sequence name, window, sample): a window's noise does
+        // not depend on the batch it runs in.
+        std::vector<at::Generator> gens;
+        for (int64_t r = 0; r < R; ++r) {
+            const WindowKey& k = keys[size_t(r / K)];
+            const uint64_t key = mix64(opt_.seed ^ mix64(name_hash((*inputs_)[size_t(k.seq)].name) + 0x9E3779B97F4A7C15ull * uint64_t(k.index + 1)) ^
+                                       mix64(uint64_t(r % K) + 1));
+            gens.push_back(at::make_generator<at::CPUGeneratorImpl>(key));
+        }
+
+        model::SamplerOptions so;
+        so.steps = steps_;
+        so.guidance = opt_.guidance;
+        so.bf16 = opt_.bf16;
+        so.noise = [&](const torch::Tensor& like) {
+            auto z = torch::empty_like(like);
+            for (int64_t r = 0; r < R; ++r) z[r].normal_(0, 1, gens[size_t(r)]);
+            return z;
+        };
+        so.on_step = [&](int64_t t, torch::Tensor& x) {
+            if (t > 0) progress_->advance(R);
+            if (overlap > 0) {
+                auto head = x.narrow(1, 0, overlap);
+                if (!dst_in.empty())
+                    head.index_copy_(0, dst_in_t, x.narrow(1, half_, overlap).index_select(0, src_in_t));
+                if (!dst_saved.empty()) {
+                    std::vector<torch::Tensor> parts;
+                    for (const auto& from : saved_from) parts.push_back(saved_.at(from).at(t).narrow(0, 0, overlap));
+                    head.index_copy_(0, dst_saved_t, torch::stack(parts));
+                }
+            }
+            if (!keep_rows.empty()) kept[t] = x.index_select(0, keep_rows_t).narrow(1, half_, L - half_).clone();
+        };
+        std::vector<torch::Tensor> attention;
+        const auto x0 = model::sample_poses(bundle_.diffusion, schedule_, insoles, so, opt_.details ? &attention : nullptr);
+        // Saved trajectories this chunk used are no longer needed; store the new ones.
+        for (const auto& from : saved_from) saved_.erase(from);
+        for (size_t i = 0; i < keep_as.size(); ++i) {
+            auto& levels = saved_[keep_as[i]];
+            for (auto& [t, rows] : kept) levels[t] = rows[int64_t(i)];
+        }
+        // Poses: the mean over samples, denormalised, into the kept frames.
+        const auto mean_pose = x0.view({n, K, L, model::kPoseValues}).mean(1);
+        write_kept(keys, mean_pose, 3, model::kPoseValues, 1.f);
+        if (opt_.details && !attention.empty()) write_attention(keys, attention, L);
+    }
+
+    // Per frame, body part and component: the attention weight on the same frame of that component,
+    // averaged over layers and samples.
+    void write_attention(const std::vector<WindowKey>& keys, const std::vector<torch::Tensor>& attention, int L) {
+        const int64_t n = static_cast<int64_t>(keys.size()), K = samples_;
+        torch::Tensor sum;
+        for (const auto& a : attention) {  // [R, 8, 3L, Lk]
+            const int64_t Lk = a.size(3);
+            auto f = torch::arange(L, torch::kLong);
+            std::vector<torch::Tensor> per_comp;
+            for (int c = 0; c < 8; ++c) {
+                auto key = Lk == L ? f : f + c * L;  // standard cross-attention: 8L keys
+                std::vector<torch::Tensor> per_part;
+                for (int part = 0; part < 3; ++part)
+                    per_part.push_back(a.select(1, c).index({torch::indexing::Slice(), f + part * L, key}));  // [R, L]
+                per_comp.push_back(torch::stack(per_part, 2));  // [R, L, 3]
+            }
+            auto w = torch::stack(per_comp, 3).to(torch::kFloat);  // [R, L, 3, 8]
+            sum = sum.defined() ? sum + w : w;
+        }
+        const auto mean = (sum / double(attention.size())).view({n, K, L, 24}).mean(1).contiguous();
+        const float* v = mean.data_ptr<float>();
+        for (int64_t b = 0; b < n; ++b) {
+            const WindowPlan& p = plan(keys[size_t(b)]);
+            auto& att = out_[size_t(keys[size_t(b)].seq)].attention;
+            for (int f = p.keep_from; f < p.length; ++f)
+                std::copy_n(v + (b * L + f) * 24, 24, att.begin() + long(p.start + f) * 24);
+        }
+    }
+
+    train::ModelBundle& bundle_;
+    ReconstructOptions opt_;
+    model::DiffusionSchedule schedule_;
+    int W_ = 0, half_ = 0, steps_ = 0;
+    int64_t samples_ = 1;
+    torch::Tensor insole_mean_, insole_std_, pose_mean_, pose_std_;
+    const std::vector<InsoleSequence>* inputs_ = nullptr;
+    std::vector<torch::Tensor> insoles_n_;
+    std::vector<std::vector<WindowPlan>> plans_;
+    std::vector<Reconstruction> out_;
+    // Trajectories of windows whose successor runs in a later chunk: (window, sample) -> level -> [half, 63].
+    std::map<std::pair<WindowKey, int64_t>, std::map<int64_t, torch::Tensor>> saved_;
+    Progress* progress_ = nullptr;
+};
+
+Reconstructor::Reconstructor(train::ModelBundle& model, const ReconstructOptions& options)
+    : impl_(std::make_unique<Impl>(model, options)) {}
+Reconstructor::~Reconstructor() = default;
+std::vector<Reconstruction> Reconstructor::run(const std::vector<InsoleSequence>& inputs) { return impl_->run(inputs); }
+
 std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::vector<InsoleSequence>& inputs,
                                         const ReconstructOptions& opt) {
-    torch::NoGradGuard no_grad;
-    torch::manual_seed(opt.seed);
-    bundle.train(false);
-    const int W = bundle.config.input_T, half = W / 2;
-    const auto insole_mean = train::to_tensor(bundle.stats.insole_mean), insole_std = train::to_tensor(bundle.stats.insole_std);
-    const auto pose_mean = train::to_tensor(bundle.stats.pose_mean), pose_std = train::to_tensor(bundle.stats.pose_std);
-    model::DiffusionSchedule schedule(bundle.config.model_config());
-    const int steps = sampler_steps(opt);
-    if (opt.sampler == "ddpm" && opt.steps > 0 && opt.steps < bundle.config.diffusion_T)
-        fail_input("--steps " + std::to_string(opt.steps) + " with --sampler ddpm: the ancestral sampler runs all " +
-                   std::to_string(bundle.config.diffusion_T) + " steps; use --sampler fast for fewer");
-    if (opt.sampler != "ddpm" && opt.sampler != "fast") fail_input("--sampler " + opt.sampler + ": expected ddpm or fast");
-    if (opt.root != "network" && opt.root != "double_integration")
-        fail_input("root: expected network or double_integration, found " + opt.root);
-
-    std::vector<Reconstruction> out(inputs.size());
-    std::vector<torch::Tensor> insoles_n(inputs.size());
-    std::vector<std::vector<WindowPlan>> plans(inputs.size());
-    for (size_t s = 0; s < inputs.size(); ++s) {
-        if (inputs[s].insoles.cols() != 50) fail_input(inputs[s].source, 0, "expected 50 insole channels per frame");
-        insoles_n[s] = (matrix_tensor(inputs[s].insoles) - insole_mean) / insole_std;
-        plans[s] = plan_sequence_windows(inputs[s].frames(), W);
-        out[s].poses = Eigen::MatrixXf::Zero(inputs[s].frames(), 66);
-        if (opt.details && bundle.is_diffusion()) out[s].attention.assign(static_cast<size_t>(inputs[s].frames()) * 24, 0.f);
-    }
-
-    // Groups of windows of equal length run as one batch; windows are grouped by length so that
-    // the full windows of every sequence run in lockstep, then the final partial windows.
-    std::map<int, std::vector<WindowRef>, std::greater<int>> groups;
-    for (size_t s = 0; s < inputs.size(); ++s)
-        for (size_t k = 0; k < plans[s].size(); ++k)
-            groups[plans[s][k].length].push_back({static_cast<int>(s), static_cast<int>(k), plans[s][k]});
-
-    int64_t total_windows = 0;
-    for (auto& g : groups) total_windows += static_cast<int64_t>(g.second.size());
-    // Counted per window and denoising level: one group can hold every window of a batch of inputs,
-    // so counting finished windows would leave the bar at 0 until the whole batch is done.
-    const bool per_level = bundle.is_diffusion();
-    const int64_t levels_per_window =
-        per_level ? static_cast<int64_t>(model::sampler_levels(schedule, steps).size()) : 1;
-    // Several samples (diffusion only) are drawn one after another from the same random stream and
-    // their joint positions averaged; the root network is deterministic.
-    const int samples = per_level ? opt.samples : 1;
-    if (opt.samples < 1) fail_input("--samples: expected at least 1");
-    const float sample_weight = 1.f / static_cast<float>(samples);
-    Progress progress("reconstruct", total_windows * levels_per_window * samples, per_level ? "window steps" : "windows");
-    if (!opt.progress) Progress::set_enabled(false);
-
-    // Per group: the batch of insole windows and where each window's predecessor is, the same for
-    // every sample; the root displacement once, the IMU network being deterministic.
-    struct Group {
-        int length = 0;
-        const std::vector<WindowRef>* windows = nullptr;
-        torch::Tensor batch;
-        std::vector<int64_t> prev_row;  // row of each window's predecessor in this batch (-1: none or earlier group)
-        std::vector<bool> needs_tail;   // a later window in another group needs this window's tail trajectory
-    };
-    std::vector<Group> batches;
-    for (auto& [length, windows] : groups) {
-        Group g;
-        g.length = length;
-        g.windows = &windows;
-        const int64_t B = static_cast<int64_t>(windows.size());
-        g.batch = torch::empty({B, length, 50});
-        std::map<std::pair<int, int>, int64_t> row;
-        for (int64_t b = 0; b < B; ++b) {
-            const auto& w = windows[static_cast<size_t>(b)];
-            g.batch[b] = insoles_n[static_cast<size_t>(w.seq)].narrow(0, w.plan.start, length);
-            row[{w.seq, w.index}] = b;
-        }
-        g.prev_row.assign(static_cast<size_t>(B), -1);
-        g.needs_tail.assign(static_cast<size_t>(B), false);
-        for (int64_t b = 0; b < B; ++b) {
-            const auto& w = windows[static_cast<size_t>(b)];
-            auto it = row.find({w.seq, w.index - 1});
-            if (w.index > 0 && it != row.end()) g.prev_row[static_cast<size_t>(b)] = it->second;
-            const auto& plan = plans[static_cast<size_t>(w.seq)];
-            g.needs_tail[static_cast<size_t>(b)] =
-                w.index + 1 < static_cast<int>(plan.size()) && plan[static_cast<size_t>(w.index + 1)].length != length;
-        }
-        if (opt.root == "network") {
-            const auto disp = (bundle.root->forward(g.batch) * pose_std.narrow(0, 0, 3) + pose_mean.narrow(0, 0, 3)).contiguous();
-            for (int64_t b = 0; b < B; ++b) {
-                const auto& w = windows[static_cast<size_t>(b)];
-                const float* dp = disp[b].data_ptr<float>();
-                for (int f = w.plan.keep_from; f < length; ++f)
-                    for (int k = 0; k < 3; ++k) out[static_cast<size_t>(w.seq)].poses(w.plan.start + f, k) = dp[f * 3 + k];
-            }
-        }
-        batches.push_back(std::move(g));
-    }
-
-    for (int sample = 0; sample < samples; ++sample) {
-        // Per sequence and window: the window's last W/2 frames at each noise level, for the window
-        // after it when that one runs in a later group.
-        std::map<std::pair<int, int>, std::map<int64_t, torch::Tensor>> tails;
-        for (const auto& g : batches) {
-            const int length = g.length;
-            const auto& windows = *g.windows;
-            const auto& prev_row = g.prev_row;
-            const auto& needs_tail = g.needs_tail;
-            const int64_t B = static_cast<int64_t>(windows.size());
-            torch::Tensor x0;
-            if (bundle.is_diffusion()) {
-                model::SamplerOptions so;
-                so.steps = steps;
-                so.guidance = opt.guidance;
-                so.bf16 = opt.bf16;
-                // Inpainting (§8): at every level, each window's first W/2 frames become its
-                // predecessor's last W/2 frames at the same level, in window order.
-                so.on_step = [&](int64_t t, torch::Tensor& x) {
-                    if (t > 0) progress.advance(B);
-                    for (int64_t b = 0; b < B; ++b) {
-                        const auto& w = windows[static_cast<size_t>(b)];
-                        if (w.index == 0) continue;
-                        const int64_t p = prev_row[static_cast<size_t>(b)];
-                        if (p >= 0) {
-                            x[b].narrow(0, 0, half).copy_(x[p].narrow(0, W - half, half));
-                        } else {
-                            auto& tail = tails[{w.seq, w.index - 1}];
-                            auto it = tail.find(t);
-                            if (it == tail.end()) throw std::logic_error("reconstruct: missing predecessor trajectory");
-                            x[b].narrow(0, 0, half).copy_(it->second);
-                        }
-                    }
-                    for (int64_t b = 0; b < B; ++b)
-                        if (needs_tail[static_cast<size_t>(b)]) {
-                            const auto& w = windows[static_cast<size_t>(b)];
-                            tails[{w.seq, w.index}][t] = x[b].narrow(0, length - half, half).clone();
-                        }
-                };
-                std::vector<torch::Tensor> attention;
-                x0 = model::sample_poses(bundle.diffusion, schedule, g.batch, so, opt.details ? &attention : nullptr);
-                if (opt.details && !attention.empty()) {
-                    // [B, 8, 3L, Lk] per layer; per-component heads attend over the L frames of their
-                    // component: take the weight on the same frame, averaged over layers.
-                    for (int64_t b = 0; b < B; ++b) {
-                        const auto& w = windows[static_cast<size_t>(b)];
-                        auto& att = out[static_cast<size_t>(w.seq)].attention;
-                        for (int f = w.plan.keep_from; f < length; ++f)
-                            for (int part = 0; part < 3; ++part)
-                                for (int c = 0; c < 8; ++c) {
-                                    double sum = 0;
-                                    for (const auto& a : attention) {
-                                        const int64_t keys = a.size(3);
-                                        const int64_t key = keys == length ? f : c * length + f;  // standard x-attn: 8L keys
-                                        sum += a[b][c][part * length + f][key].item<double>();
-                                    }
-                                    att[static_cast<size_t>((w.plan.start + f) * 24 + part * 8 + c)] +=
-                                        sample_weight * static_cast<float>(sum / attention.size());
-                                }
-                    }
-                }
-            } else {
-                // Regressors: windows in the same layout, no inpainting needed.
-                x0 = bundle.mlp ? bundle.mlp->forward(g.batch) : bundle.transformer->forward(g.batch);
-            }
-            const auto joints = (x0 * pose_std.narrow(0, 3, 63) + pose_mean.narrow(0, 3, 63)).contiguous();
-            for (int64_t b = 0; b < B; ++b) {
-                const auto& w = windows[static_cast<size_t>(b)];
-                auto& poses = out[static_cast<size_t>(w.seq)].poses;
-                const float* jp = joints[b].data_ptr<float>();
-                for (int f = w.plan.keep_from; f < length; ++f)
-                    for (int k = 0; k < 63; ++k) poses(w.plan.start + f, 3 + k) += sample_weight * jp[f * 63 + k];
-                if (!per_level) progress.advance();
-            }
-        }
-    }
-    progress.finish();
-    if (!opt.progress) Progress::set_enabled(true);
-
-    if (opt.root == "double_integration")
-        for (size_t s = 0; s < inputs.size(); ++s) out[s].poses.leftCols(3) = double_integration_root(inputs[s]);
-    return out;
+    return Reconstructor(bundle, opt).run(inputs);
 }
 
 Eigen::MatrixXf double_integration_root(const InsoleSequence& input) {
     const auto d = model::double_integration_displacement(matrix_tensor(input.insoles), input.rate_hz).to(torch::kFloat32).contiguous();
-    Eigen::MatrixXf out(input.frames(), 3);
-    for (int f = 0; f < input.frames(); ++f)
-        for (int k = 0; k < 3; ++k) out(f, k) = d.data_ptr<float>()[f * 3 + k];
-    return out;
+    return Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 3, Eigen::RowMajor>>(d.data_ptr<float>(), input.frames(), 3);
 }
 
 MotionOut positions_from_poses(const Eigen::MatrixXf& poses, const Eigen::Vector3d& root_start_m) {

@@ -71,19 +71,29 @@ std::pair<torch::Tensor, torch::Tensor> InsoleCrossAttentionImpl::keys_values(co
 torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keys,
                                                 const torch::Tensor& values, torch::Tensor* weights) {
     const int64_t B = x.size(0), N = x.size(1), H = kInsoleComponents, dh = dim / H;
-    // One GEMM for the 8 query projections: [d, 8·dh] with head-major columns.
-    auto wq = proj_q.permute({1, 0, 2}).reshape({dim, H * dh});
-    auto q = torch::matmul(x, wq).view({B, N, H, dh}).transpose(1, 2) + bias_q;  // [B, 8, N, dh]
-    // The 1/√dh scale on q (N·dh values) rather than on the logits (N·S_k values).
-    q = q * (1.0 / std::sqrt(double(dh)));
+    // One GEMM for the 8 query projections: [d, 8·dh] with head-major columns. The 1/√dh scale on
+    // q (N·dh values) rather than on the logits (N·S_k values); folded into the weights for inference.
+    const double scale = 1.0 / std::sqrt(double(dh));
+    const bool infer = inference_only(*this);
+    torch::Tensor q;
+    if (infer) {
+        const auto dt = inference_dtype(x);
+        const auto wq = folded_q_.get({proj_q}, dt, [&] { return proj_q.permute({1, 0, 2}).reshape({dim, H * dh}) * scale; });
+        const auto bq = folded_bias_q_.get({bias_q}, dt, [&] { return bias_q.reshape({1, H, 1, dh}) * scale; });
+        q = (torch::matmul(x.to(dt), wq).view({B, N, H, dh}).transpose(1, 2) + bq);
+    } else {
+        auto wq = proj_q.permute({1, 0, 2}).reshape({dim, H * dh});
+        q = (torch::matmul(x, wq).view({B, N, H, dh}).transpose(1, 2) + bias_q) * scale;  // [B, 8, N, dh]
+    }
     const int64_t Sk = keys.size(2);
     const bool per_head = keys.size(1) == H;  // Standard: one key set [B, 1, 8·S, dh] for all heads
-    auto logits = per_head ? batched_matmul(q.reshape({B * H, N, dh}), keys.reshape({B * H, Sk, dh}).transpose(1, 2)).view({B, H, N, Sk})
-                           : torch::matmul(q, keys.transpose(-2, -1));
+    const auto k = infer ? keys.to(q.dtype()) : keys;  // autocast casts for itself in training
+    auto logits = per_head ? torch::bmm(q.reshape({B * H, N, dh}), k.reshape({B * H, Sk, dh}).transpose(1, 2)).view({B, H, N, Sk})
+                           : torch::matmul(q, k.transpose(-2, -1));
     torch::Tensor attn;
     if (!locality.defined()) {
         attn = kernels::softmax(logits);
-    } else if (torch::GradMode::is_enabled() && locality.requires_grad()) {
+    } else if (!infer) {
         attn = kernels::softmax(logits - locality.abs().to(logits.dtype()) * frame_distance(N, Sk));
     } else {  // inference: the penalty fused into an in-place softmax
         const auto scale = locality.detach().to(torch::kFloat).contiguous();
@@ -91,8 +101,9 @@ torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const to
         kernels::softmax_(attn, frame_distance(N, Sk), std::vector<float>(scale.data_ptr<float>(), scale.data_ptr<float>() + H));
     }
     if (weights) *weights = attn.detach();
-    auto heads = per_head ? batched_matmul(attn.reshape({B * H, N, Sk}), values.reshape({B * H, Sk, dh})).view({B, H, N, dh})
-                          : torch::matmul(attn, values);  // [B, 8, N, dh]
+    const auto v = infer ? values.to(attn.dtype()) : values;
+    auto heads = per_head ? torch::bmm(attn.reshape({B * H, N, Sk}), v.reshape({B * H, Sk, dh})).view({B, H, N, dh})
+                          : torch::matmul(attn, v);  // [B, 8, N, dh]
     return output_proj(heads.transpose(1, 2).reshape({B, N, dim}));
 }
 

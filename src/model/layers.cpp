@@ -49,16 +49,57 @@ SelfAttentionImpl::SelfAttentionImpl(int dim_, int heads_, double dropout_)
     out_proj->bias.zero_();
 }
 
+torch::Tensor DerivedWeight::get(const std::vector<torch::Tensor>& sources, at::ScalarType dtype,
+                                  const std::function<torch::Tensor()>& build) {
+    std::vector<int64_t> key{static_cast<int64_t>(dtype)};
+    for (const auto& s : sources) {
+        key.push_back(reinterpret_cast<int64_t>(s.unsafeGetTensorImpl()));
+        key.push_back(static_cast<int64_t>(s._version()));
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!value_.defined() || key != key_) {
+        torch::NoGradGuard no_grad;
+        value_ = build().to(dtype).contiguous();
+        key_ = key;
+    }
+    return value_;
+}
+
+at::ScalarType inference_dtype(const torch::Tensor& fallback) {
+    return at::autocast::is_cpu_enabled() && fallback.device().is_cpu() ? at::autocast::get_autocast_cpu_dtype()
+                                                                          : fallback.scalar_type();
+}
+
+bool inference_only(const torch::nn::Module& m) { return !m.is_training() && !torch::GradMode::is_enabled(); }
+
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
     const auto B = x.size(0), N = x.size(1);
     const int64_t dh = dim / heads;
+    const double scale = 1.0 / std::sqrt(double(dh));
     // [B, N, 3d] → q, k, v each [B·h, N, dh], made contiguous in one copy so that the batched GEMMs
-    // below need no further copies; the 1/√dh scale goes on q (N·dh values, not N·N scores).
+    // below need no further copies.
+    if (inference_only(*this)) {
+        // 1/√dh folded into the query rows of the projection, weights kept in the compute dtype.
+        const auto dt = inference_dtype(x);
+        auto fold = [&](const torch::Tensor& t) {
+            auto f = t.clone();
+            f.narrow(0, 0, dim).mul_(scale);
+            return f;
+        };
+        const auto w = folded_weight_.get({in_proj_weight}, dt, [&] { return fold(in_proj_weight); });
+        const auto b = folded_bias_.get({in_proj_bias}, dt, [&] { return fold(in_proj_bias); });
+        auto qkv = F::linear(x.to(dt), w, b).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous();
+        auto q = qkv[0].view({B * heads, N, dh}), k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
+        auto attn = torch::bmm(q, k.transpose(1, 2));
+        kernels::softmax_(attn);
+        return out_proj(torch::bmm(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim}));
+    }
+    // Training: the scale goes on q (N·dh values, not N·N scores).
     auto qkv = F::linear(x, in_proj_weight, in_proj_bias).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous();
-    auto q = qkv[0].view({B * heads, N, dh}) * (1.0 / std::sqrt(double(dh)));
+    auto q = qkv[0].view({B * heads, N, dh}) * scale;
     auto k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
-    auto attn = kernels::dropout(kernels::softmax(batched_matmul(q, k.transpose(1, 2))), dropout, is_training());
-    auto out = batched_matmul(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim});
+    auto attn = kernels::dropout(kernels::softmax(torch::bmm(q, k.transpose(1, 2))), dropout, is_training());
+    auto out = torch::bmm(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim});
     return out_proj(out);
 }
 
@@ -94,21 +135,6 @@ torch::nn::Sequential mlp(const std::vector<int64_t>& sizes) {
         seq->push_back(torch::nn::Linear(sizes[i], sizes[i + 1]));
     }
     return seq;
-}
-
-torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
-    // Autocast (bf16) decides bmm's precision: leave that case to bmm too.
-    if (torch::GradMode::is_enabled() || a.device().type() != torch::kCPU || at::autocast::is_cpu_enabled() ||
-        a.scalar_type() != b.scalar_type())
-        return torch::bmm(a, b);
-    auto out = torch::empty({a.size(0), a.size(1), b.size(2)}, a.options());
-    at::parallel_for(0, a.size(0), 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-            auto slice = out[i];
-            at::mm_out(slice, a[i], b[i]);
-        }
-    });
-    return out;
 }
 
 torch::Tensor normalizer_id_buffer() { return torch::zeros({}, torch::kLong); }

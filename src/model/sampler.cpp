@@ -35,7 +35,7 @@ public:
     torch::Tensor denoise(Step2Motion& model, const torch::Tensor& x, const torch::Tensor& t, double guidance) const {
         std::vector<torch::Tensor> out(ranges_.size());
         at::parallel_for(0, static_cast<int64_t>(ranges_.size()), 1, [&](int64_t begin, int64_t end) {
-            torch::NoGradGuard no_grad;  // grad mode is per thread
+            c10::InferenceMode inference;  // per thread
             for (int64_t p = begin; p < end; ++p) {
                 const auto [start, n] = ranges_[static_cast<size_t>(p)];
                 out[static_cast<size_t>(p)] = model->denoise_guided(x.narrow(0, start, n), t.narrow(0, start, n),
@@ -65,7 +65,7 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
                            const SamplerOptions& opt, std::vector<torch::Tensor>* attention) {
     if (insoles.dim() != 3 || insoles.size(2) != kInsoleChannels)
         fail_input("sampler: insole windows must be [batch, frames, 50]");
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;
     const int64_t B = insoles.size(0), S = insoles.size(1);
     const bool full = opt.steps <= 0 || opt.steps >= schedule.steps();
     const auto levels = sampler_levels(schedule, opt.steps);
@@ -80,7 +80,8 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
         ~EvalScope() { m->train(was); }
     } eval_scope(model);
 
-    auto x = torch::randn({B, S, kPoseValues});
+    auto noise = [&](const torch::Tensor& like) { return opt.noise ? opt.noise(like) : torch::randn_like(like); };
+    auto x = noise(torch::empty({B, S, kPoseValues}, insoles.options().dtype(torch::kFloat)));
     InsoleCondition cond;
     // One autocast scope for the whole loop keeps the bf16 copies of the weights cached across steps.
     CpuAutocast autocast(opt.bf16);
@@ -96,8 +97,7 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
         if (!opt.inpaint.active()) return;
         auto mask = opt.inpaint.mask.to(x.dtype());
         auto known = t == 0 ? opt.inpaint.values
-                            : schedule.q_sample(opt.inpaint.values, torch::full({B}, t, torch::kLong),
-                                                torch::randn_like(x));
+                            : schedule.q_sample(opt.inpaint.values, torch::full({B}, t, torch::kLong), noise(x));
         x = mask * known + (1.0 - mask) * x;
     };
 
@@ -116,7 +116,7 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
         if (last) {
             x = x0;  // the final step returns the clean prediction (σ₁ = 0, c₂(1) = 0)
         } else if (full) {
-            x = schedule.posterior_sample(x0, x, tt, torch::randn_like(x));
+            x = schedule.posterior_sample(x0, x, tt, noise(x));
         } else {
             x = schedule.ddim_step(x0, x, t, levels[i + 1]);
         }

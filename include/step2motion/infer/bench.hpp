@@ -12,6 +12,9 @@ struct BenchOptions {
     int hidden_dim = 256, num_layers = 2, window = 100;  // the paper's size
     double motion_s = 20;                                  // length of the reconstructed sequence
     bool quick = false;                                    // fewer repetitions
+    bool profile = false;                                  // top operators of one pass and one training step
+    std::string precision = "auto";                        // of the reconstruction figures (auto, fp32, bf16)
+    double hour_s = 3600;                                  // length of the peak-memory run (0: skip)
     std::function<void(const std::string&)> on_figure;     // called as each figure is ready
 };
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct ReconstructOptions {
     bool details = false;     // collect attention weights
     std::string root = "network";  // network, or double_integration (Table 2's baseline)
     bool progress = true;
+    // Rows (windows x samples, x2 with guidance) denoised together: bounds memory whatever the input
+    // length (a chunk of consecutive windows at a time, see Reconstructor).
+    int max_batch_rows = 64;
 };
 
 struct Reconstruction {
@@ -43,6 +47,20 @@ struct Reconstruction {
 // The denoising steps the options ask for: 0 = every level of the schedule (ddpm), else N (fast:
 // --steps, default 20).
 int sampler_steps(const ReconstructOptions& options);
+
+// Insole sequences → poses (66 values per frame). Windows of all inputs share batches; a window's
+// sample depends only on the seed, its sequence's name, its index and the sample number (each has its
+// own random generator), not on the batch it ran in nor on the thread count.
+class Reconstructor {
+public:
+    Reconstructor(train::ModelBundle& model, const ReconstructOptions& options);
+    ~Reconstructor();
+    std::vector<Reconstruction> run(const std::vector<InsoleSequence>& inputs);
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 std::vector<Reconstruction> reconstruct(train::ModelBundle& model, const std::vector<InsoleSequence>& inputs,
                                         const ReconstructOptions& options);

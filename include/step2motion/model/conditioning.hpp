@@ -54,6 +54,7 @@ private:
     torch::Tensor frame_distance(int64_t N, int64_t Sk) const;
     mutable std::mutex distance_mutex_;
     mutable std::map<std::pair<int64_t, int64_t>, torch::Tensor> distance_cache_;
+    DerivedWeight folded_q_, folded_bias_q_;  // inference: query projection with 1/√dh folded in
 };
 TORCH_MODULE(InsoleCrossAttention);
 

@@ -41,6 +41,9 @@ public:
     PositionalEncoding temporal_pe{nullptr};
     torch::nn::ModuleList decoder_layers;
     torch::nn::Linear out_proj_left_leg{nullptr}, out_proj_right_leg{nullptr}, out_proj_body{nullptr};
+
+private:
+    DerivedWeight step_table_;  // inference: step embeddings of every level
 };
 TORCH_MODULE(PoseDenoiser);
 

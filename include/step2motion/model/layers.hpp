@@ -4,6 +4,10 @@
 // with the parameter names of PyTorch's nn.MultiheadAttention so that reference weights load as-is.
 #include <torch/torch.h>
 
+#include <functional>
+#include <mutex>
+#include <vector>
+
 namespace s2m::model {
 
 // Sinusoidal table (sin on even, cos on odd columns, base 10000) held in the buffer
@@ -21,7 +25,28 @@ TORCH_MODULE(PositionalEncoding);
 
 torch::Tensor sinusoidal_table(int rows, int dim);
 
+// A tensor derived from parameters (a folded or cast copy of weights), rebuilt when any of its
+// sources changes (an optimiser step bumps their version) or another dtype is asked for. For the
+// inference paths, which use the same derived weights for thousands of passes.
+class DerivedWeight {
+public:
+    torch::Tensor get(const std::vector<torch::Tensor>& sources, at::ScalarType dtype,
+                      const std::function<torch::Tensor()>& build);
+
+private:
+    std::mutex mutex_;
+    torch::Tensor value_;
+    std::vector<int64_t> key_;
+};
+
+// The dtype inference computes in here: bfloat16 under CPU autocast, else `fallback`'s.
+at::ScalarType inference_dtype(const torch::Tensor& fallback);
+// Eval mode without autograd: the inference paths (folded weights, in-place softmax) apply.
+bool inference_only(const torch::nn::Module& m);
+
 // Multi-head self-attention on [B, N, d] (batch first), names in_proj_weight, in_proj_bias, out_proj.
+// Inference uses the in-projection with 1/√dh folded into its query rows, one batched GEMM per
+// product and an in-place softmax.
 class SelfAttentionImpl : public torch::nn::Module {
 public:
     SelfAttentionImpl(int dim, int heads, double dropout);
@@ -30,6 +55,9 @@ public:
     torch::nn::Linear out_proj{nullptr};
     int dim, heads;
     double dropout;
+
+private:
+    DerivedWeight folded_weight_, folded_bias_;
 };
 TORCH_MODULE(SelfAttention);
 
@@ -57,11 +85,6 @@ TORCH_MODULE(EncoderStack);
 
 // nn.Sequential of Linear/GELU alternating: sizes {in, h1, ..., out} → "0", "2", "4" Linear children.
 torch::nn::Sequential mlp(const std::vector<int64_t>& sizes);
-
-// a [n, r, k] @ b [n, k, c] → [n, r, c]. Without autograd the n products are shared out across the
-// intra-op threads, one single-threaded GEMM each: the many small per-head GEMMs of attention do not
-// thread well inside BLAS (torch::bmm runs them one after another). With autograd: torch::bmm.
-torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b);
 
 // Exact (erf) GELU, as PyTorch's default.
 inline torch::Tensor gelu_exact(const torch::Tensor& x) { return torch::gelu(x); }

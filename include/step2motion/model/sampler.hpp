@@ -32,6 +32,10 @@ struct SamplerOptions {
     StepHook on_step;
     // Conditioning drop mask [B] (1 keep, 0 drop); undefined = keep all.
     torch::Tensor c_mask;
+    // Standard normal noise shaped like its argument (the initial x_T and each ancestral step's z);
+    // empty = torch's global generator. Reconstruction gives every window its own generator, so that a
+    // window's sample does not depend on which other windows share its batch.
+    std::function<torch::Tensor(const torch::Tensor& like)> noise;
 };
 
 // Runs the sampler on insole windows [B, S, 50] (normalised) → clean pose windows [B, S, 63].

@@ -1,0 +1,129 @@
+#include "step2motion/model/precision.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/core/files.hpp"
+#include "step2motion/core/system.hpp"
+#include "step2motion/model/diffusion.hpp"
+#include "step2motion/model/networks.hpp"
+
+namespace s2m::model {
+
+namespace fs = std::filesystem;
+
+std::string to_string(Precision p) { return p == Precision::Bf16 ? "bf16" : "fp32"; }
+
+namespace {
+
+std::string machine_key() {
+    const CpuFeatures f = cpu_features();
+    std::string key = f.model + "|avx2=" + std::to_string(f.avx2) + ",avx512f=" + std::to_string(f.avx512f) +
+                      ",avx512_bf16=" + std::to_string(f.avx512_bf16) + ",amx_bf16=" + std::to_string(f.amx_bf16) +
+                      "|threads=" + std::to_string(at::get_num_threads()) + "|torch=" + TORCH_VERSION;
+    return key;
+}
+
+fs::path cache_file() {
+    const char* xdg = std::getenv("XDG_CACHE_HOME");
+    const char* home = std::getenv("HOME");
+    fs::path dir = xdg && *xdg ? fs::path(xdg) : home && *home ? fs::path(home) / ".cache" : fs::path();
+    if (dir.empty()) return {};
+    return dir / "step2motion" / "precision.json";
+}
+
+double step_ms(Step2Motion& model, const DiffusionSchedule& schedule, bool bf16) {
+    const int64_t B = 4, S = model->config.input_T;
+    auto x0 = torch::randn({B, S, kPoseValues}), c = torch::randn({B, S, kInsoleChannels});
+    auto t = torch::randint(0, schedule.steps() + 1, {B}, torch::kLong);
+    auto run = [&] {
+        CpuAutocast autocast(bf16);
+        auto cond = model->condition(c);
+        auto loss = pose_loss(model->denoise(schedule.q_sample(x0, t, torch::randn_like(x0)), t, &cond).to(torch::kFloat), x0);
+        loss.backward();
+    };
+    run();  // warm-up: oneDNN builds its kernels on first use
+    double best = 1e30;
+    for (int i = 0; i < 3; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        run();
+        best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    return best;
+}
+
+}  // namespace
+
+PrecisionProbe probe_precision(bool use_cache) {
+    PrecisionProbe p;
+    p.machine = machine_key();
+    const fs::path file = cache_file();
+    nlohmann::json cache = nlohmann::json::object();
+    if (!file.empty() && fs::exists(file)) {
+        try {
+            cache = nlohmann::json::parse(read_text_file(file.string()));
+            if (!cache.is_object()) cache = nlohmann::json::object();
+        } catch (const std::exception&) {
+            cache = nlohmann::json::object();  // unreadable cache: measure again and rewrite it
+        }
+    }
+    if (use_cache && cache.contains(p.machine)) {
+        const auto& e = cache[p.machine];
+        if (e.is_object() && e.value("fp32_ms", 0.0) > 0 && e.value("bf16_ms", 0.0) > 0) {
+            p.fp32_ms = e["fp32_ms"].get<double>();
+            p.bf16_ms = e["bf16_ms"].get<double>();
+            p.fastest = p.bf16_ms < p.fp32_ms ? Precision::Bf16 : Precision::Fp32;
+            p.source = "cached in " + file.string();
+            return p;
+        }
+    }
+    {
+        // The probe's weights come from seed 0; the caller's random stream is restored afterwards.
+        auto gen = at::detail::getDefaultCPUGenerator();
+        const auto state = [&] {
+            std::lock_guard<std::mutex> lock(gen.mutex());
+            return gen.get_state();
+        }();
+        torch::manual_seed(0);
+        ModelConfig c;
+        c.input_T = 50;
+        Step2Motion model(c);
+        model->train();
+        const DiffusionSchedule schedule(c);
+        p.fp32_ms = step_ms(model, schedule, false);
+        p.bf16_ms = step_ms(model, schedule, true);
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(state);
+    }
+    p.fastest = p.bf16_ms < p.fp32_ms ? Precision::Bf16 : Precision::Fp32;
+    p.source = "measured now";
+    if (!file.empty()) {
+        try {
+            fs::create_directories(file.parent_path());
+            cache[p.machine] = {{"fp32_ms", p.fp32_ms}, {"bf16_ms", p.bf16_ms}};
+            write_file_atomic(file.string(), cache.dump(2) + "\n");
+        } catch (const std::exception& e) {
+            spdlog::debug("precision probe: cannot write {}: {}", file.string(), e.what());
+        }
+    }
+    return p;
+}
+
+Precision resolve_precision(const std::string& requested) {
+    if (requested == "fp32") return Precision::Fp32;
+    if (requested == "bf16") return Precision::Bf16;
+    if (requested != "auto") fail_input("--precision " + requested + ": expected auto, fp32 or bf16");
+    const PrecisionProbe p = probe_precision();
+    spdlog::debug("precision auto: {} (probe step fp32 {:.1f} ms, bf16 {:.1f} ms, {})", to_string(p.fastest), p.fp32_ms,
+                  p.bf16_ms, p.source);
+    return p.fastest;
+}
+
+}  // namespace s2m::model
