@@ -68,7 +68,7 @@ Timing train_step_time(Step2Motion& model, const DiffusionSchedule& sched, bool 
         opt.zero_grad();
         torch::Tensor loss;
         {
-            CpuAutocast ac(bf16);
+            Autocast ac(bf16);
             auto cond = model->condition(c, keep);
             loss = pose_loss(model->denoise(x_t, t, &cond).to(torch::kFloat), x0);
         }
@@ -125,11 +125,11 @@ int main(int argc, char** argv) {
     const int warm = std::max(5, passes / 10);
     for (bool bf16 : {false, true}) {
         auto cond = [&] {
-            CpuAutocast ac(bf16);
+            Autocast ac(bf16);
             return model->condition(c);
         }();
         // One autocast scope around the loop, as the sampler holds it (weights cast once, cached).
-        CpuAutocast ac(bf16);
+        Autocast ac(bf16);
         auto uncached = time_calls(warm, passes, [&] {
             auto cd = model->condition(c);
             model->denoise(x, t, &cd);
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
         auto ref = model->denoise(x, t, &cond);
         torch::Tensor low;
         {
-            CpuAutocast ac;
+            Autocast ac;
             auto cb = model->condition(c);
             low = model->denoise(x, t, &cb).to(torch::kFloat);
         }

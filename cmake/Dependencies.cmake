@@ -14,6 +14,18 @@ target_link_libraries(s2m_deps INTERFACE
   ${TORCH_LIBRARIES} ${HDF5_CXX_LIBRARIES} ${HDF5_LIBRARIES} Threads::Threads)
 target_include_directories(s2m_deps SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS} ${TORCH_INCLUDE_DIRS})
 target_link_libraries(s2m_deps INTERFACE CLI11::CLI11)
+# PyPI's LibTorch (scripts/build.sh --torch pip) carries fmt headers newer than the fmt Debian's
+# spdlog was built with: Debian's come first for every source.
+if(Torch_VERSION VERSION_GREATER_EQUAL 2 AND EXISTS /usr/include/fmt)
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/debian-fmt)
+  file(CREATE_LINK /usr/include/fmt ${CMAKE_BINARY_DIR}/debian-fmt/fmt SYMBOLIC)
+  target_include_directories(s2m_deps BEFORE INTERFACE ${CMAKE_BINARY_DIR}/debian-fmt)
+endif()
+# c10d's Gloo process group (data-parallel training) includes Gloo's headers (Debian: libgloo-dev).
+find_package(Gloo CONFIG QUIET)
+if(TARGET gloo)
+  target_link_libraries(s2m_deps INTERFACE gloo)
+endif()
 
 # Sources under src/{model,train,infer} include torch; give them one shared PCH.
 function(s2m_torch_pch target sources)

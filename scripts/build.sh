@@ -2,14 +2,26 @@
 # Installs the Debian 12 packages step2motion needs (when missing), then configures and builds
 # Release into build/ (CLI at build/bin/s2m). Idempotent and incremental.
 #   S2M_BUILD_DIR=dir  S2M_JOBS=n  S2M_SKIP_APT=1 (never call apt-get)
+#   --torch pip (or S2M_TORCH=pip): against the CUDA LibTorch of PyPI's torch wheel instead, installed
+#   into the ignored virtualenv .venv-torch (S2M_TORCH_VENV, S2M_TORCH_VERSION=2.11.0), built in
+#   build-torch-pip/. Debian's LibTorch (CPU) stays the default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+torch_source=${S2M_TORCH:-debian}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --torch) torch_source=${2:-}; shift 2 ;;
+    --torch=*) torch_source=${1#--torch=}; shift ;;
+    *) echo "build.sh: unknown option $1 (expected --torch debian|pip)" >&2; exit 2 ;;
+  esac
+done
+case "$torch_source" in debian|pip) ;; *) echo "build.sh: --torch $torch_source: expected debian or pip" >&2; exit 2 ;; esac
 
 packages=(
   g++ cmake ninja-build pkg-config ca-certificates
   libtorch-dev libopenblas0-openmp
   libeigen3-dev libhdf5-dev hdf5-tools libcli11-dev libspdlog-dev nlohmann-json3-dev
-  libgtest-dev libpugixml-dev
+  libgtest-dev libpugixml-dev libgloo-dev
 )
 
 missing=()
@@ -36,10 +48,27 @@ if [ -e "$blas" ] && [ "$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linu
   fi
 fi
 
-build_dir="${S2M_BUILD_DIR:-build}"
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+if [ "$torch_source" = pip ]; then
+  venv=${S2M_TORCH_VENV:-.venv-torch}
+  version=${S2M_TORCH_VERSION:-2.11.0}
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" || { echo "build.sh: cannot create $venv (Debian: apt-get install python3-venv)" >&2; exit 2; }
+  fi
+  if ! "$venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$version')" 2>/dev/null; then
+    echo "build.sh: installing torch==$version into $venv (a CUDA build of LibTorch, several GB)" >&2
+    "$venv/bin/pip" install -q "torch==$version"
+  fi
+  # The wheel's share/cmake for TorchConfig, and its root so that its lib/ wins over Debian's libtorch.
+  torch_dir=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)
+  cmake_args+=("-DCMAKE_PREFIX_PATH=$torch_dir/share/cmake;$torch_dir" "-DTORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-8.0;9.0}")
+  build_dir="${S2M_BUILD_DIR:-build-torch-pip}"
+else
+  build_dir="${S2M_BUILD_DIR:-build}"
+fi
 jobs="${S2M_JOBS:-$(nproc)}"
 if [ ! -f "$build_dir/build.ninja" ]; then
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S . -B "$build_dir" "${cmake_args[@]}" >/dev/null
 fi
 cmake --build "$build_dir" -j "$jobs"
 echo "build.sh: built $build_dir/bin/s2m" >&2

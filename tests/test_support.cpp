@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <sys/wait.h>
 
 namespace fs = std::filesystem;
@@ -36,6 +37,14 @@ int run_s2m(const std::string& args, std::string* output) {
     int status = ::pclose(pipe);
     if (output) *output = out;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+fs::path tiny_config_with(const nlohmann::json& overrides, const fs::path& path) {
+    std::ifstream tiny(fs::path(S2M_SOURCE_DIR) / "configs" / "tiny.json");
+    auto c = nlohmann::json::parse(tiny);
+    c.merge_patch(overrides);
+    std::ofstream(path) << c.dump(1);
+    return path;
 }
 
 }  // namespace s2m::test

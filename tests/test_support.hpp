@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace s2m::test {
 
 // The project's own data/ folder.
@@ -14,6 +16,8 @@ std::filesystem::path shared_dir();
 std::filesystem::path temp_dir(const std::string& name);
 // Runs build/bin/s2m with arguments; returns the exit code, and stdout+stderr in `output`.
 int run_s2m(const std::string& args, std::string* output = nullptr);
+// configs/tiny.json with `overrides` applied, written to `path`; returns `path`.
+std::filesystem::path tiny_config_with(const nlohmann::json& overrides, const std::filesystem::path& path);
 
 }  // namespace s2m::test
 

@@ -14,6 +14,8 @@ static std::function<int()> setup_bench(CLI::App& app) {
     app.add_option("--seconds", opt->motion_s, "length of the reconstructed sequence");
     app.add_option("--precision", opt->precision, "precision of the reconstruction figures: auto, fp32 or bf16")
         ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
+    app.add_option("--device", opt->device, "where the networks run: cpu, cuda, or auto (cuda when a GPU is visible)")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     app.add_flag("--profile", opt->profile, "also the top 5 operators of one denoiser pass and one training step");
     app.add_option("--memory-seconds", opt->hour_s, "length of the peak-memory reconstruction (default 3600; 0 skips it)");
     return [opt, json]() {

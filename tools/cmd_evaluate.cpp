@@ -4,6 +4,7 @@
 #include "command.hpp"
 #include "step2motion/eval/evaluate.hpp"
 #include "step2motion/eval/metrics.hpp"
+#include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
 
 static std::function<int()> setup_evaluate(CLI::App& app) {
@@ -22,10 +23,14 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
     app.add_option("--samples", opt->reconstruct.samples, "diffusion samples averaged per clip and seed");
     app.add_option("--precision", *precision, "auto (the faster on this machine), fp32 or bf16")
         ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
+    opt->reconstruct.device = "auto";
+    app.add_option("--device", opt->reconstruct.device, "where the networks run: cpu, cuda, or auto (cuda when a GPU is visible)")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     app.add_flag("--double-integration", opt->double_integration,
                  "also score the first model with the root from double integration of foot acceleration");
     return [opt, out, precision]() {
-        opt->reconstruct.bf16 = s2m::model::resolve_precision(*precision) == s2m::model::Precision::Bf16;
+        opt->reconstruct.device = s2m::model::resolve_device(opt->reconstruct.device);
+        opt->reconstruct.bf16 = s2m::model::resolve_precision(*precision, opt->reconstruct.device) == s2m::model::Precision::Bf16;
         const auto metrics = s2m::eval::evaluate_models(*opt);
         s2m::eval::write_report(*out, metrics);
         const auto& r = opt->reconstruct;

@@ -10,6 +10,7 @@
 #include "step2motion/core/files.hpp"
 #include "step2motion/infer/reconstruct.hpp"
 #include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
 #include "step2motion/train/model_bundle.hpp"
 
@@ -46,6 +47,9 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
     app.add_option("--split", opt->split, "dataset clips to reconstruct: train, val, test or all");
     app.add_option("--precision", opt->precision, "auto (the faster on this machine), fp32 or bf16")
         ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
+    opt->options.device = "auto";
+    app.add_option("--device", opt->options.device, "where the networks run: cpu, cuda, or auto (cuda when a GPU is visible)")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     app.add_option("--root", opt->options.root, "network (IMU root network) or double_integration")
         ->check(CLI::IsMember({"network", "double_integration"}));
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
@@ -61,7 +65,8 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
             const double scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::kin::detect_bvh_scale(bvh);
             given = s2m::kin::retarget_to_canonical(s2m::kin::motion_from_bvh(bvh, scale), map, opt->skeleton).skeleton;
         }
-        opt->options.bf16 = s2m::model::resolve_precision(opt->precision) == s2m::model::Precision::Bf16;
+        opt->options.device = s2m::model::resolve_device(opt->options.device);
+        opt->options.bf16 = s2m::model::resolve_precision(opt->precision, opt->options.device) == s2m::model::Precision::Bf16;
         opt->options.details = opt->details;
         const auto results = s2m::infer::reconstruct(model, inputs, opt->options);
         fs::create_directories(opt->out);

@@ -7,12 +7,13 @@
 #include "command.hpp"
 #include "step2motion/core/error.hpp"
 #include "step2motion/io/dataset.hpp"
+#include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
 #include "step2motion/train/trainer.hpp"
 
 namespace {
 struct TrainCliOptions {
-    std::string config, data, out, device = "cpu", precision = "auto";
+    std::string config, data, out, device = "auto", precision = "auto";
     bool resume = false;
 };
 }  // namespace
@@ -23,7 +24,7 @@ static std::function<int()> setup_train(CLI::App& app) {
     app.add_option("--data", opt->data, "dataset file from s2m preprocess (.h5)")->required();
     app.add_option("--out", opt->out, "model folder")->required();
     app.add_flag("--resume", opt->resume, "continue the run saved in the model folder");
-    app.add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+    app.add_option("--device", opt->device, "where the networks run: cpu, cuda, or auto (cuda when a GPU is visible)")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     app.add_option("--precision", opt->precision,
                    "auto (the faster on this machine, measured once and cached), fp32, or bf16 (CPU autocast, fp32 master weights)")
         ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
@@ -40,9 +41,9 @@ static std::function<int()> setup_train(CLI::App& app) {
         s2m::train::TrainOptions options;
         options.out_dir = opt->out;
         options.resume = opt->resume;
-        options.device = opt->device;
-        options.bf16 = opt->device == "cpu" && s2m::model::resolve_precision(opt->precision) == s2m::model::Precision::Bf16;
-        spdlog::info("precision: {}", options.bf16 ? "bf16" : "fp32");
+        options.device = s2m::model::resolve_device(opt->device);
+        options.bf16 = s2m::model::resolve_precision(opt->precision, options.device) == s2m::model::Precision::Bf16;
+        spdlog::info("device: {}, precision: {}", options.device, options.bf16 ? "bf16" : "fp32");
         options.data_description = opt->data;
         const auto summary = s2m::train::train_model(config, set, options);
         if (summary.interrupted) {

@@ -11,6 +11,7 @@
 #include "step2motion/infer/reconstruct.hpp"
 #include "step2motion/io/bvh.hpp"
 #include "step2motion/io/moticon.hpp"
+#include "step2motion/model/device.hpp"
 #include "step2motion/model/diffusion.hpp"
 #include "step2motion/model/kernels.hpp"
 #include "step2motion/model/layers.hpp"
@@ -132,8 +133,17 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     bundle.stats.pose_std.assign(66, 1.f);
     bundle.stats.insole_mean.assign(50, 0.f);
     bundle.stats.insole_std.assign(50, 1.f);
+    // The networks' figures on the requested device; parsing and GEMM above are the CPU's.
+    const torch::Device dev(model::resolve_device(o.device));
+    const auto on_dev = torch::TensorOptions().device(dev);
+    const auto sync = [&] {
+        if (dev.is_cuda()) torch::cuda::synchronize();
+    };
+    j["device"] = dev.str();
+    bundle.to(dev);
     model::DiffusionSchedule schedule(config.model_config());
-    const model::PrecisionProbe probe = model::probe_precision();
+    schedule.to(dev);
+    const model::PrecisionProbe probe = model::probe_precision(true, dev.str());
     const bool auto_bf16 = o.precision == "auto" ? probe.fastest == model::Precision::Bf16 : o.precision == "bf16";
     j["precision_auto"] = model::to_string(probe.fastest);
     j["precision"] = auto_bf16 ? "bf16" : "fp32";
@@ -141,13 +151,13 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     j["fast_kernels"] = model::kernels::isa();
 
     // One denoiser pass, batch 1, cached conditioning (as the sampler runs it).
-    auto x = torch::randn({1, o.window, 63});
-    auto c = torch::randn({1, o.window, 50});
-    auto t1 = torch::full({1}, 100, torch::kLong);
+    auto x = torch::randn({1, o.window, 63}, on_dev);
+    auto c = torch::randn({1, o.window, 50}, on_dev);
+    auto t1 = torch::full({1}, 100, on_dev.dtype(torch::kLong));
     // The pass runs inside one inference/autocast scope, as in the sampler (weights cast once).
     auto time_passes = [&](bool bf16, int passes, const std::function<void(const std::function<void()>&)>& measure) {
         c10::InferenceMode inference;
-        model::CpuAutocast ac(bf16);
+        model::Autocast ac(bf16, dev);
         const auto cond = bundle.diffusion->condition(c);
         measure([&] { bundle.diffusion->denoise(x, t1, &cond); });
     };
@@ -158,6 +168,7 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
             fn();
             const double s = best_of(3, [&] {
                 for (int i = 0; i < passes; ++i) fn();
+                sync();
             });
             report(bf16 ? "denoiser_pass_ms_bf16" : "denoiser_pass_ms_fp32", s / passes * 1e3);
         });
@@ -176,16 +187,16 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     auto params = bundle.diffusion->parameters();
     torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
     const int64_t B = 64;
-    auto x0 = torch::randn({B, o.window, 63});
-    auto cb = torch::randn({B, o.window, 50});
+    auto x0 = torch::randn({B, o.window, 63}, on_dev);
+    auto cb = torch::randn({B, o.window, 50}, on_dev);
     auto train_step = [&](bool bf16) {
-        auto t = torch::randint(0, config.diffusion_T + 1, {B}, torch::kLong);
+        auto t = torch::randint(0, config.diffusion_T + 1, {B}, on_dev.dtype(torch::kLong));
         auto x_t = schedule.q_sample(x0, t, torch::randn_like(x0));
-        auto keep = (torch::rand({B}) >= 0.2).to(torch::kFloat);
+        auto keep = (torch::rand({B}, on_dev) >= 0.2).to(torch::kFloat);
         opt.zero_grad();
         torch::Tensor loss;
         {
-            model::CpuAutocast ac(bf16);
+            model::Autocast ac(bf16, dev);
             const auto cond = bundle.diffusion->condition(cb, keep);
             loss = model::pose_loss(bundle.diffusion->denoise(x_t, t, &cond).to(torch::kFloat), x0);
         }
@@ -198,6 +209,7 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
         const int steps = o.quick ? 2 : 5;
         const double s = best_of(1, [&] {
             for (int i = 0; i < steps; ++i) train_step(bf16);
+            sync();
         });
         report(bf16 ? "train_windows_per_s_bf16" : "train_windows_per_s_fp32", B * steps / s);
     }
@@ -217,6 +229,7 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
         ReconstructOptions ro;
         ro.progress = false;
         ro.bf16 = auto_bf16;
+        ro.device = dev.str();
         const double full = best_of(1, [&] { reconstruct(bundle, {seq}, ro); });
         report("reconstruct_rtf_200", full / o.motion_s);
         ro.sampler = "fast";
@@ -233,6 +246,7 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
         ReconstructOptions ro;
         ro.progress = false;
         ro.bf16 = auto_bf16;
+        ro.device = dev.str();
         ro.sampler = "fast";
         ro.steps = 2;
         model::release_cpu_cache();

@@ -6,9 +6,11 @@
 #include <map>
 
 #include "step2motion/core/error.hpp"
+#include "step2motion/core/hash.hpp"
 #include "step2motion/core/progress.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/model/baselines.hpp"
+#include "step2motion/model/device.hpp"
 #include "step2motion/model/sampler.hpp"
 #include "step2motion/train/model_bundle.hpp"
 
@@ -41,20 +43,6 @@ struct WindowKey {
     bool operator<(const WindowKey& o) const { return seq != o.seq ? seq < o.seq : index < o.index; }
 };
 
-uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-uint64_t name_hash(const std::string& s) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    return h;
-}
-
 }  // namespace
 
 int sampler_steps(const ReconstructOptions& options) {
@@ -78,10 +66,13 @@ public:
         half_ = W_ / 2;
         steps_ = sampler_steps(opt);
         samples_ = bundle.is_diffusion() ? opt.samples : 1;
-        insole_mean_ = train::to_tensor(bundle.stats.insole_mean);
-        insole_std_ = train::to_tensor(bundle.stats.insole_std);
-        pose_mean_ = train::to_tensor(bundle.stats.pose_mean);
-        pose_std_ = train::to_tensor(bundle.stats.pose_std);
+        device_ = torch::Device(model::resolve_device(opt.device));
+        bundle_.to(device_);
+        schedule_.to(device_);
+        insole_mean_ = train::to_tensor(bundle.stats.insole_mean).to(device_);
+        insole_std_ = train::to_tensor(bundle.stats.insole_std).to(device_);
+        pose_mean_ = train::to_tensor(bundle.stats.pose_mean).to(device_);
+        pose_std_ = train::to_tensor(bundle.stats.pose_std).to(device_);
     }
 
     std::vector<Reconstruction> run(const std::vector<InsoleSequence>& inputs) {
@@ -114,7 +105,7 @@ private:
         for (size_t s = 0; s < inputs.size(); ++s) {
             if (inputs[s].insoles.cols() != model::kInsoleChannels)
                 fail_input(inputs[s].source, 0, "expected 50 insole channels per frame");
-            insoles_n_.push_back((matrix_tensor(inputs[s].insoles) - insole_mean_) / insole_std_);
+            insoles_n_.push_back((matrix_tensor(inputs[s].insoles).to(device_) - insole_mean_) / insole_std_);
             plans_.push_back(plan_sequence_windows(inputs[s].frames(), W_));
             out_[s].poses = Eigen::MatrixXf::Zero(inputs[s].frames(), 66);
             if (opt_.details && bundle_.is_diffusion()) out_[s].attention.assign(static_cast<size_t>(inputs[s].frames()) * 24, 0.f);
@@ -147,7 +138,7 @@ private:
     // columns [col, col + C) of the 66-value poses, weighted (averaging samples).
     void write_kept(const std::vector<WindowKey>& keys, const torch::Tensor& values_n, int col, int C, float weight) {
         const auto mean = pose_mean_.narrow(0, col, C), sd = pose_std_.narrow(0, col, C);
-        const auto values = (values_n.to(torch::kFloat) * sd + mean).contiguous();  // one copy to the host layout
+        const auto values = (values_n.to(torch::kFloat) * sd + mean).to(torch::kCPU).contiguous();  // the one copy to the host
         const float* v = values.data_ptr<float>();
         const int64_t L = values.size(1);
         for (size_t b = 0; b < keys.size(); ++b) {
@@ -160,14 +151,14 @@ private:
 
     void root_from_network() {
         for (const auto& keys : batches_by_length(opt_.max_batch_rows)) {
-            model::CpuAutocast autocast(opt_.bf16);
+            model::Autocast autocast(opt_.bf16, device_);
             write_kept(keys, bundle_.root->forward(insole_batch(keys)), 0, model::kRootValues, 1.f);
         }
     }
 
     void regress_all() {
         for (const auto& keys : batches_by_length(opt_.max_batch_rows)) {
-            model::CpuAutocast autocast(opt_.bf16);
+            model::Autocast autocast(opt_.bf16, device_);
             const auto batch = insole_batch(keys);
             write_kept(keys, bundle_.mlp ? bundle_.mlp->forward(batch) : bundle_.transformer->forward(batch), 3, model::kPoseValues, 1.f);
             progress_->advance(static_cast<int64_t>(keys.size()));
@@ -258,6 +249,7 @@ private:
         const auto opts = torch::TensorOptions().dtype(torch::kLong);
         const auto dst_in_t = torch::tensor(dst_in, opts), src_in_t = torch::tensor(src_in, opts);
         const auto dst_saved_t = torch::tensor(dst_saved, opts), keep_rows_t = torch::tensor(keep_rows, opts);
+        const auto on_device = [&](const torch::Tensor& t) { return t.to(device_); };
         std::map<int64_t, torch::Tensor> kept;  // level -> [rows, half, 63] for keep_rows
 
         // One generator per row, keyed by (seed, sequence name, window, sample): a window's noise does
@@ -274,24 +266,25 @@ private:
         so.steps = steps_;
         so.guidance = opt_.guidance;
         so.bf16 = opt_.bf16;
+        // Drawn on the host (CPU generators) and copied: the same noise on every device.
         so.noise = [&](const torch::Tensor& like) {
-            auto z = torch::empty_like(like);
+            auto z = torch::empty(like.sizes(), like.options().device(torch::kCPU));
             for (int64_t r = 0; r < R; ++r) z[r].normal_(0, 1, gens[size_t(r)]);
-            return z;
+            return z.to(like.device());
         };
         so.on_step = [&](int64_t t, torch::Tensor& x) {
             if (t > 0) progress_->advance(R);
             if (overlap > 0) {
                 auto head = x.narrow(1, 0, overlap);
                 if (!dst_in.empty())
-                    head.index_copy_(0, dst_in_t, x.narrow(1, half_, overlap).index_select(0, src_in_t));
+                    head.index_copy_(0, on_device(dst_in_t), x.narrow(1, half_, overlap).index_select(0, on_device(src_in_t)));
                 if (!dst_saved.empty()) {
                     std::vector<torch::Tensor> parts;
                     for (const auto& from : saved_from) parts.push_back(saved_.at(from).at(t).narrow(0, 0, overlap));
-                    head.index_copy_(0, dst_saved_t, torch::stack(parts));
+                    head.index_copy_(0, on_device(dst_saved_t), torch::stack(parts));
                 }
             }
-            if (!keep_rows.empty()) kept[t] = x.index_select(0, keep_rows_t).narrow(1, half_, L - half_).clone();
+            if (!keep_rows.empty()) kept[t] = x.index_select(0, on_device(keep_rows_t)).narrow(1, half_, L - half_).clone();
         };
         std::vector<torch::Tensor> attention;
         const auto x0 = model::sample_poses(bundle_.diffusion, schedule_, insoles, so, opt_.details ? &attention : nullptr);
@@ -314,7 +307,7 @@ private:
         torch::Tensor sum;
         for (const auto& a : attention) {  // [R, 8, 3L, Lk]
             const int64_t Lk = a.size(3);
-            auto f = torch::arange(L, torch::kLong);
+            auto f = torch::arange(L, a.options().dtype(torch::kLong));
             std::vector<torch::Tensor> per_comp;
             for (int c = 0; c < 8; ++c) {
                 auto key = Lk == L ? f : f + c * L;  // standard cross-attention: 8L keys
@@ -326,7 +319,7 @@ private:
             auto w = torch::stack(per_comp, 3).to(torch::kFloat);  // [R, L, 3, 8]
             sum = sum.defined() ? sum + w : w;
         }
-        const auto mean = (sum / double(attention.size())).view({n, K, L, 24}).mean(1).contiguous();
+        const auto mean = (sum / double(attention.size())).view({n, K, L, 24}).mean(1).to(torch::kCPU).contiguous();
         const float* v = mean.data_ptr<float>();
         for (int64_t b = 0; b < n; ++b) {
             const WindowPlan& p = plan(keys[size_t(b)]);
@@ -339,6 +332,7 @@ private:
     train::ModelBundle& bundle_;
     ReconstructOptions opt_;
     model::DiffusionSchedule schedule_;
+    torch::Device device_{torch::kCPU};
     int W_ = 0, half_ = 0, steps_ = 0;
     int64_t samples_ = 1;
     torch::Tensor insole_mean_, insole_std_, pose_mean_, pose_std_;

@@ -49,15 +49,18 @@ InsoleCrossAttentionImpl::InsoleCrossAttentionImpl(int dim_, CrossAttentionKind 
 
 torch::Tensor InsoleCrossAttentionImpl::frame_distance(int64_t N, int64_t Sk) const {
     std::lock_guard<std::mutex> lock(distance_mutex_);
+    const auto device = proj_q.device();
     auto& d = distance_cache_[{N, Sk}];
-    if (!d.defined()) {
+    if (!d.defined() || d.device() != device) {
         // Pose tokens are 3 body parts x S frames, insole keys (per head) S frames or 8 x S (standard).
+        // Built where the weights live (float32: the in-place softmax reads it as such).
         const int64_t S = N / 3;
-        auto pose_frame = torch::arange(N, torch::kLong).remainder(S).to(torch::kFloat);
-        auto key_frame = torch::arange(Sk, torch::kLong).remainder(S).to(torch::kFloat);
+        const auto opts = torch::TensorOptions().device(device).dtype(torch::kLong);
+        auto pose_frame = torch::arange(N, opts).remainder(S).to(torch::kFloat);
+        auto key_frame = torch::arange(Sk, opts).remainder(S).to(torch::kFloat);
         d = (pose_frame.unsqueeze(1) - key_frame.unsqueeze(0)).abs().contiguous();  // [N, Sk]
     }
-    return d.to(proj_q.device());
+    return d;
 }
 
 std::pair<torch::Tensor, torch::Tensor> InsoleCrossAttentionImpl::keys_values(const torch::Tensor& tokens) const {
@@ -96,7 +99,7 @@ torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const to
     } else if (!infer) {
         attn = kernels::softmax(logits - locality.abs().to(logits.dtype()) * frame_distance(N, Sk));
     } else {  // inference: the penalty fused into an in-place softmax
-        const auto scale = locality.detach().to(torch::kFloat).contiguous();
+        const auto scale = locality.detach().to(torch::kCPU, torch::kFloat).contiguous();
         attn = logits.contiguous();
         kernels::softmax_(attn, frame_distance(N, Sk), std::vector<float>(scale.data_ptr<float>(), scale.data_ptr<float>() + H));
     }

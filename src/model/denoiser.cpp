@@ -44,11 +44,12 @@ PoseDenoiserImpl::PoseDenoiserImpl(const ModelConfig& c) : config(c) {
 
 torch::Tensor PoseDenoiserImpl::step_embedding(const torch::Tensor& t) {
     if (!inference_only(*this)) return timestep_emb->forward(temporal_pe->at(t));
-    // Inference: the MLP of every level 0..T computed once (float32), then rows picked.
+    // Inference: the MLP of every level 0..T computed once (in the weights' dtype), then rows picked.
     std::vector<torch::Tensor> sources;
     for (const auto& p : timestep_emb->parameters()) sources.push_back(p);
-    const auto table = step_table_.get(sources, torch::kFloat, [&] {
-        return timestep_emb->forward(temporal_pe->rows(config.diffusion_T + 1).to(torch::kFloat));
+    const auto dtype = sources.front().scalar_type();
+    const auto table = step_table_.get(sources, dtype, [&] {
+        return timestep_emb->forward(temporal_pe->rows(config.diffusion_T + 1).to(dtype));
     });
     return table.index_select(0, t.to(torch::kLong).flatten().to(table.device()));
 }

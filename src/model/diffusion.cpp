@@ -30,43 +30,51 @@ DiffusionSchedule::DiffusionSchedule(int steps, double beta_start, double beta_e
     auto c1 = b * torch::sqrt(cum_prev) / (1.0 - cum);
     auto c2 = torch::sqrt(a) * (1.0 - cum_prev) / (1.0 - cum);
     auto var = b * (1.0 - cum_prev) / (1.0 - cum);
-    auto f = [](const torch::Tensor& x) { return x.to(torch::kFloat); };
-    betas = f(b);
-    alphas = f(a);
-    cum_alphas = f(cum);
-    sqrt_cum_alphas = f(torch::sqrt(cum));
-    sqrt_one_minus_cum_alphas = f(torch::sqrt(1.0 - cum));
-    posterior_coeff_1 = f(c1);
-    posterior_coeff_2 = f(c2);
-    posterior_std = f(torch::sqrt(var));
+    auto f = [&](const char* name, const torch::Tensor& x) { return register_buffer(name, x.to(torch::kFloat)); };
+    betas = f("betas", b);
+    alphas = f("alphas", a);
+    cum_alphas = f("cum_alphas", cum);
+    sqrt_cum_alphas = f("sqrt_cum_alphas", torch::sqrt(cum));
+    sqrt_one_minus_cum_alphas = f("sqrt_one_minus_cum_alphas", torch::sqrt(1.0 - cum));
+    posterior_coeff_1 = f("posterior_coeff_1", c1);
+    posterior_coeff_2 = f("posterior_coeff_2", c2);
+    posterior_std = f("posterior_std", torch::sqrt(var));
+    auto host = [](const torch::Tensor& x) {
+        auto d = x.to(torch::kDouble).contiguous();
+        return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+    };
+    sqrt_cum_host_ = host(sqrt_cum_alphas);
+    sqrt_one_minus_cum_host_ = host(sqrt_one_minus_cum_alphas);
 }
 
 torch::Tensor DiffusionSchedule::gather(const torch::Tensor& table, const torch::Tensor& t) {
-    return table.index_select(0, t.to(torch::kLong).flatten()).view({-1, 1, 1});
+    return table.index_select(0, t.to(table.device(), torch::kLong).flatten()).view({-1, 1, 1});
 }
 
-torch::Tensor DiffusionSchedule::training_steps(int64_t batch, double power) const {
+torch::Tensor DiffusionSchedule::training_steps(int64_t batch, double power, c10::optional<at::Generator> generator) const {
     if (!(power > 0)) fail_input("timestep power must be > 0, got " + std::to_string(power));
-    if (power == 1.0) return torch::randint(0, T_ + 1, {batch}, torch::TensorOptions().dtype(torch::kLong));
-    auto u = torch::rand({batch}, torch::TensorOptions().dtype(torch::kDouble));
+    if (power == 1.0) return torch::randint(0, T_ + 1, {batch}, generator, torch::TensorOptions().dtype(torch::kLong));
+    auto u = torch::rand({batch}, generator, torch::TensorOptions().dtype(torch::kDouble));
     return torch::floor(u.pow(power) * (T_ + 1)).clamp_max(T_).to(torch::kLong);
 }
 
 torch::Tensor DiffusionSchedule::q_sample(const torch::Tensor& x0, const torch::Tensor& t, const torch::Tensor& eps) const {
-    return gather(sqrt_cum_alphas, t).to(x0.dtype()) * x0 + gather(sqrt_one_minus_cum_alphas, t).to(x0.dtype()) * eps;
+    const auto like = x0.options();
+    return gather(sqrt_cum_alphas, t).to(like) * x0 + gather(sqrt_one_minus_cum_alphas, t).to(like) * eps;
 }
 
 torch::Tensor DiffusionSchedule::posterior_sample(const torch::Tensor& x0_hat, const torch::Tensor& x_t,
                                                   const torch::Tensor& t, const torch::Tensor& z) const {
-    auto dt = x_t.dtype();
-    return gather(posterior_coeff_1, t).to(dt) * x0_hat + gather(posterior_coeff_2, t).to(dt) * x_t +
-           gather(posterior_std, t).to(dt) * z;
+    const auto like = x_t.options();
+    return gather(posterior_coeff_1, t).to(like) * x0_hat + gather(posterior_coeff_2, t).to(like) * x_t +
+           gather(posterior_std, t).to(like) * z;
 }
 
 torch::Tensor DiffusionSchedule::ddim_step(const torch::Tensor& x0_hat, const torch::Tensor& x_t, int64_t t,
                                            int64_t t_prev) const {
-    const double sa = sqrt_cum_alphas[t].item<double>(), so = sqrt_one_minus_cum_alphas[t].item<double>();
-    const double sa_p = sqrt_cum_alphas[t_prev].item<double>(), so_p = sqrt_one_minus_cum_alphas[t_prev].item<double>();
+    const auto at = [](const std::vector<double>& v, int64_t i) { return v.at(static_cast<size_t>(i)); };
+    const double sa = at(sqrt_cum_host_, t), so = at(sqrt_one_minus_cum_host_, t);
+    const double sa_p = at(sqrt_cum_host_, t_prev), so_p = at(sqrt_one_minus_cum_host_, t_prev);
     auto eps_hat = (x_t - sa * x0_hat) / so;  // noise implied by the x̂₀ prediction
     return sa_p * x0_hat + so_p * eps_hat;
 }

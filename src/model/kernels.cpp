@@ -235,8 +235,8 @@ void softmax_(torch::Tensor& x, const torch::Tensor& bias, const std::vector<flo
     if (!fast_dtype(x) || !x.is_contiguous() || K > kMaxSoftmaxCols || x.numel() == 0) {
         auto logits = x;
         if (bias.defined()) {
-            auto s = torch::tensor(head_scales, torch::kFloat).abs().view({-1, 1, 1});
-            logits = x - (s * bias.to(torch::kFloat)).to(x.dtype());
+            auto s = torch::tensor(head_scales, torch::kFloat).to(x.device()).abs().view({-1, 1, 1});
+            logits = x - (s * bias.to(x.device(), torch::kFloat)).to(x.dtype());
         }
         x.copy_(torch::softmax(logits, -1));
         return;

@@ -2,6 +2,7 @@
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/model/kernels.hpp"
+#include "step2motion/model/torch_compat.hpp"
 
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
@@ -53,7 +54,9 @@ torch::Tensor DerivedWeight::get(const std::vector<torch::Tensor>& sources, at::
                                   const std::function<torch::Tensor()>& build) {
     std::vector<int64_t> key{static_cast<int64_t>(dtype)};
     for (const auto& s : sources) {
+        // The storage address too: Module::to and load swap a parameter's storage, not its impl.
         key.push_back(reinterpret_cast<int64_t>(s.unsafeGetTensorImpl()));
+        key.push_back(reinterpret_cast<int64_t>(s.data_ptr()));
         key.push_back(static_cast<int64_t>(s._version()));
     }
     std::lock_guard<std::mutex> lock(mutex_);
@@ -66,8 +69,8 @@ torch::Tensor DerivedWeight::get(const std::vector<torch::Tensor>& sources, at::
 }
 
 at::ScalarType inference_dtype(const torch::Tensor& fallback) {
-    return at::autocast::is_cpu_enabled() && fallback.device().is_cpu() ? at::autocast::get_autocast_cpu_dtype()
-                                                                          : fallback.scalar_type();
+    const auto d = fallback.device().type();
+    return compat::autocast_enabled(d) ? compat::autocast_dtype(d) : fallback.scalar_type();
 }
 
 bool inference_only(const torch::nn::Module& m) { return !m.is_training() && !torch::GradMode::is_enabled(); }
@@ -139,20 +142,18 @@ torch::nn::Sequential mlp(const std::vector<int64_t>& sizes) {
 
 torch::Tensor normalizer_id_buffer() { return torch::zeros({}, torch::kLong); }
 
-CpuAutocast::CpuAutocast(bool enable) : active_(enable) {
+Autocast::Autocast(bool enable, torch::Device device) : active_(enable), device_(device.type()) {
     if (!active_) return;
-    prev_enabled_ = at::autocast::is_cpu_enabled();
-    prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    prev_enabled_ = compat::autocast_enabled(device_);
+    prev_dtype_ = compat::autocast_dtype(device_);
+    compat::set_autocast(device_, true, at::kBFloat16);
     at::autocast::increment_nesting();
 }
 
-CpuAutocast::~CpuAutocast() {
+Autocast::~Autocast() {
     if (!active_) return;
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_cpu_enabled(prev_enabled_);
-    at::autocast::set_autocast_cpu_dtype(prev_dtype_);
+    compat::set_autocast(device_, prev_enabled_, prev_dtype_);
 }
 
 }  // namespace s2m::model

@@ -23,7 +23,20 @@ std::string to_string(Precision p) { return p == Precision::Bf16 ? "bf16" : "fp3
 
 namespace {
 
-std::string machine_key() {
+// The GPU's model from the NVIDIA driver (no CUDA headers needed, so that the CPU build has it too).
+std::string gpu_name() {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
+        std::ifstream in(e.path() / "information");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("Model:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 6));
+    }
+    return "unknown";
+}
+
+std::string machine_key(const torch::Device& device) {
+    if (device.is_cuda()) return "cuda|torch=" TORCH_VERSION "|gpu=" + gpu_name();
     const CpuFeatures f = cpu_features();
     std::string key = f.model + "|avx2=" + std::to_string(f.avx2) + ",avx512f=" + std::to_string(f.avx512f) +
                       ",avx512_bf16=" + std::to_string(f.avx512_bf16) + ",amx_bf16=" + std::to_string(f.amx_bf16) +
@@ -39,15 +52,19 @@ fs::path cache_file() {
     return dir / "step2motion" / "precision.json";
 }
 
-double step_ms(Step2Motion& model, const DiffusionSchedule& schedule, bool bf16) {
-    const int64_t B = 4, S = model->config.input_T;
-    auto x0 = torch::randn({B, S, kPoseValues}), c = torch::randn({B, S, kInsoleChannels});
-    auto t = torch::randint(0, schedule.steps() + 1, {B}, torch::kLong);
+double step_ms(Step2Motion& model, const DiffusionSchedule& schedule, bool bf16, const torch::Device& device) {
+    const int64_t B = device.is_cuda() ? 64 : 4, S = model->config.input_T;
+    const auto opts = torch::TensorOptions().device(device);
+    auto x0 = torch::randn({B, S, kPoseValues}, opts), c = torch::randn({B, S, kInsoleChannels}, opts);
+    auto t = torch::randint(0, schedule.steps() + 1, {B}, opts.dtype(torch::kLong));
     auto run = [&] {
-        CpuAutocast autocast(bf16);
-        auto cond = model->condition(c);
-        auto loss = pose_loss(model->denoise(schedule.q_sample(x0, t, torch::randn_like(x0)), t, &cond).to(torch::kFloat), x0);
-        loss.backward();
+        {
+            Autocast autocast(bf16, device);
+            auto cond = model->condition(c);
+            auto loss = pose_loss(model->denoise(schedule.q_sample(x0, t, torch::randn_like(x0)), t, &cond).to(torch::kFloat), x0);
+            loss.backward();
+        }
+        if (device.is_cuda()) torch::cuda::synchronize();
     };
     run();  // warm-up: oneDNN builds its kernels on first use
     double best = 1e30;
@@ -61,9 +78,10 @@ double step_ms(Step2Motion& model, const DiffusionSchedule& schedule, bool bf16)
 
 }  // namespace
 
-PrecisionProbe probe_precision(bool use_cache) {
+PrecisionProbe probe_precision(bool use_cache, const std::string& device_name) {
+    const torch::Device device(device_name);
     PrecisionProbe p;
-    p.machine = machine_key();
+    p.machine = machine_key(device);
     const fs::path file = cache_file();
     nlohmann::json cache = nlohmann::json::object();
     if (!file.empty() && fs::exists(file)) {
@@ -96,9 +114,11 @@ PrecisionProbe probe_precision(bool use_cache) {
         c.input_T = 50;
         Step2Motion model(c);
         model->train();
-        const DiffusionSchedule schedule(c);
-        p.fp32_ms = step_ms(model, schedule, false);
-        p.bf16_ms = step_ms(model, schedule, true);
+        model->to(device);
+        DiffusionSchedule schedule(c);
+        schedule.to(device);
+        p.fp32_ms = step_ms(model, schedule, false, device);
+        p.bf16_ms = step_ms(model, schedule, true, device);
         std::lock_guard<std::mutex> lock(gen.mutex());
         gen.set_state(state);
     }
@@ -116,11 +136,11 @@ PrecisionProbe probe_precision(bool use_cache) {
     return p;
 }
 
-Precision resolve_precision(const std::string& requested) {
+Precision resolve_precision(const std::string& requested, const std::string& device) {
     if (requested == "fp32") return Precision::Fp32;
     if (requested == "bf16") return Precision::Bf16;
     if (requested != "auto") fail_input("--precision " + requested + ": expected auto, fp32 or bf16");
-    const PrecisionProbe p = probe_precision();
+    const PrecisionProbe p = probe_precision(true, device);
     spdlog::debug("precision auto: {} (probe step fp32 {:.1f} ms, bf16 {:.1f} ms, {})", to_string(p.fastest), p.fp32_ms,
                   p.bf16_ms, p.source);
     return p.fastest;

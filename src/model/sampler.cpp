@@ -30,7 +30,8 @@ public:
     bool active() const { return ranges_.size() > 1; }
     void set_condition(const InsoleCondition& cond) {
         conds_.clear();
-        for (auto [start, n] : ranges_) conds_.push_back(cond.select(torch::arange(start, start + n, torch::kLong)));
+        const auto opts = cond.tokens.options().dtype(torch::kLong);
+        for (auto [start, n] : ranges_) conds_.push_back(cond.select(torch::arange(start, start + n, opts)));
     }
     torch::Tensor denoise(Step2Motion& model, const torch::Tensor& x, const torch::Tensor& t, double guidance) const {
         std::vector<torch::Tensor> out(ranges_.size());
@@ -81,12 +82,15 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
     } eval_scope(model);
 
     auto noise = [&](const torch::Tensor& like) { return opt.noise ? opt.noise(like) : torch::randn_like(like); };
-    auto x = noise(torch::empty({B, S, kPoseValues}, insoles.options().dtype(torch::kFloat)));
+    // Poses in the insoles' dtype and on their device; bf16 autocast results come back to it.
+    const auto dtype = insoles.scalar_type();
+    const auto index_opts = insoles.options().dtype(torch::kLong);
+    auto x = noise(torch::empty({B, S, kPoseValues}, insoles.options()));
     InsoleCondition cond;
     // One autocast scope for the whole loop keeps the bf16 copies of the weights cached across steps.
-    CpuAutocast autocast(opt.bf16);
+    Autocast autocast(opt.bf16, insoles.device());
     // Autocast state is per thread, so the bf16 path keeps op-level threading.
-    WindowSplit split(B, !opt.bf16);
+    WindowSplit split(B, !opt.bf16 && insoles.device().is_cpu());
     auto make_condition = [&] {
         cond = model->condition(insoles, opt.c_mask);
         if (split.active()) split.set_condition(cond);
@@ -95,9 +99,9 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
 
     auto apply_known = [&](int64_t t) {
         if (!opt.inpaint.active()) return;
-        auto mask = opt.inpaint.mask.to(x.dtype());
-        auto known = t == 0 ? opt.inpaint.values
-                            : schedule.q_sample(opt.inpaint.values, torch::full({B}, t, torch::kLong), noise(x));
+        auto mask = opt.inpaint.mask.to(x.options());
+        auto known = t == 0 ? opt.inpaint.values.to(x.options())
+                            : schedule.q_sample(opt.inpaint.values.to(x.options()), torch::full({B}, t, index_opts), noise(x));
         x = mask * known + (1.0 - mask) * x;
     };
 
@@ -106,13 +110,13 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
         apply_known(t);
         if (opt.on_step) opt.on_step(t, x);
         if (!opt.cache_condition) make_condition();
-        auto tt = torch::full({B}, t, torch::kLong);
+        auto tt = torch::full({B}, t, index_opts);
         // The attention weights are read on the last pass, over the whole batch.
         const bool last = i + 1 == levels.size();
         torch::Tensor x0 = split.active() && !(attention && last)
                                ? split.denoise(model, x, tt, opt.guidance)
                                : model->denoise_guided(x, tt, cond, opt.guidance, attention && last ? attention : nullptr);
-        x0 = x0.to(torch::kFloat);
+        x0 = x0.to(dtype);
         if (last) {
             x = x0;  // the final step returns the clean prediction (σ₁ = 0, c₂(1) = 0)
         } else if (full) {
@@ -124,7 +128,7 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
     apply_known(0);
     if (opt.on_step) opt.on_step(0, x);
     if (attention)
-        for (auto& a : *attention) a = a.to(torch::kFloat);
+        for (auto& a : *attention) a = a.to(dtype);
     return x;
 }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -13,10 +14,13 @@
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
+#include "step2motion/core/hash.hpp"
 #include "step2motion/core/progress.hpp"
+#include "step2motion/model/device.hpp"
 #include "step2motion/model/diffusion.hpp"
 #include "step2motion/model/layers.hpp"
 #include "step2motion/model/sampler.hpp"
+#include "step2motion/train/distributed.hpp"
 #include "step2motion/train/model_bundle.hpp"
 
 namespace s2m::train {
@@ -53,14 +57,10 @@ class Trainer {
 public:
     Trainer(const TrainConfig& config, const TrainingSet& data, const TrainOptions& options)
         : config_(config), data_(data), options_(options), schedule_(config.model_config()) {
-        if (options.device == "cuda") {
-            if (!torch::cuda::is_available())
-                fail_input("--device cuda: this build of LibTorch has no CUDA support or no GPU is visible");
-            device_ = torch::Device(torch::kCUDA);
-        } else if (options.device != "cpu") {
-            fail_input("--device " + options.device + ": expected cpu or cuda");
-        }
-        if (options.bf16 && device_.is_cuda()) fail_input("--precision bf16 is the CPU autocast; on CUDA use fp32");
+        device_ = torch::Device(model::resolve_device(options.device));
+        dp_ = DataParallel::from_environment(device_.str());
+        if (device_.is_cuda() && dp_.active()) device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dp_.local_rank()));
+        schedule_.to(device_);
         train_windows_ = plan_windows(data.train, config.input_T, config.input_stride);
         val_windows_ = plan_windows(data.val, config.input_T, std::max(1, config.input_T / 2));
         if (config.max_val_windows > 0 && static_cast<int>(val_windows_.size()) > config.max_val_windows) {
@@ -83,8 +83,14 @@ private:
     // Raw windows → tensors [B, W, 66] and [B, W, 50] on the device.
     void gather(const std::vector<WindowRef>& clips_windows, const std::vector<Clip>& clips, const int64_t* idx, int n,
                 torch::Tensor& poses, torch::Tensor& insoles) const;
-    void random_yaw(torch::Tensor& poses, torch::Tensor& insoles) const;
-    torch::Tensor pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n);
+    // Every random draw of a training window, from the window's own generator (see draw()).
+    struct WindowDraws {
+        torch::Tensor yaw_rad, t, keep, eps;  // [n], [n] int64, [n] 0/1, [n, W, 63]
+    };
+    WindowDraws draw(const int64_t* idx, int n, int epoch) const;
+    at::Generator window_generator(int epoch, int64_t window) const;
+    void random_yaw(torch::Tensor& poses, torch::Tensor& insoles, const torch::Tensor& yaw_rad) const;
+    torch::Tensor pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n, const WindowDraws& draws);
     torch::Tensor root_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n);
     // Runs fn(poses, insoles, n) on the validation windows in batches, in eval mode, without grad.
     void for_each_val_batch(const std::function<void(const torch::Tensor&, const torch::Tensor&, int)>& fn);
@@ -102,6 +108,7 @@ private:
     const TrainingSet& data_;
     const TrainOptions& options_;
     torch::Device device_{torch::kCPU};
+    DataParallel dp_;  // one process unless launched with WORLD_SIZE > 1 (torchrun)
     model::DiffusionSchedule schedule_;
     ModelBundle bundle_;
     std::unique_ptr<torch::optim::Adam> pose_opt_, root_opt_;
@@ -127,12 +134,43 @@ void Trainer::gather(const std::vector<WindowRef>& windows, const std::vector<Cl
     insoles = insoles.to(device_);
 }
 
-// One rotation about world Y per batch: displacements, joint positions and world-frame foot
+// A generator per (run seed, epoch, window): a window's draws do not depend on the batch it lands in
+// nor on the number of processes sharing the epoch. Window -1 orders the epoch.
+at::Generator Trainer::window_generator(int epoch, int64_t window) const {
+    const uint64_t key = mix64(mix64(static_cast<uint64_t>(config_.seed) + 0x9E3779B97F4A7C15ull) ^
+                               mix64(static_cast<uint64_t>(epoch) + 1) ^ mix64(static_cast<uint64_t>(window) + 0x632BE59BD9B4E019ull));
+    return at::make_generator<at::CPUGeneratorImpl>(key);
+}
+
+// Per window, in this order: the yaw augmentation, the diffusion level, the condition dropout, the
+// noise. Drawn on the host, then copied: the same draws on every device.
+Trainer::WindowDraws Trainer::draw(const int64_t* idx, int n, int epoch) const {
+    std::vector<torch::Tensor> yaw, t, keep, eps;
+    const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
+    for (int i = 0; i < n; ++i) {
+        auto gen = window_generator(epoch, idx[i]);
+        yaw.push_back(torch::rand({1}, gen, f32.dtype(torch::kDouble)) * (2 * M_PI));
+        t.push_back(schedule_.training_steps(1, config_.timestep_power, gen));
+        keep.push_back((torch::rand({1}, gen, f32) >= config_.p_uncond).to(torch::kFloat));
+        eps.push_back(torch::randn({config_.input_T, model::kPoseValues}, gen, f32));
+    }
+    WindowDraws d;
+    if (n == 0) return d;
+    d.yaw_rad = torch::cat(yaw);
+    d.t = torch::cat(t).to(device_);
+    d.keep = torch::cat(keep).to(device_);
+    d.eps = torch::stack(eps).to(device_);
+    return d;
+}
+
+// One rotation about world Y per window: displacements, joint positions and world-frame foot
 // accelerations turn together; angular rates stay in the insole frame (reference §7).
-void Trainer::random_yaw(torch::Tensor& poses, torch::Tensor& insoles) const {
-    const double theta = torch::rand({1}).item<double>() * 2 * M_PI;
-    const double c = std::cos(theta), s = std::sin(theta);
-    auto turn = [&](torch::Tensor v) {  // [..., 3] view, modified in place
+void Trainer::random_yaw(torch::Tensor& poses, torch::Tensor& insoles, const torch::Tensor& yaw_rad) const {
+    const auto c_all = torch::cos(yaw_rad).to(poses.options()), s_all = torch::sin(yaw_rad).to(poses.options());
+    auto turn = [&](torch::Tensor v) {  // [B, ..., 3] view, modified in place
+        std::vector<int64_t> shape(static_cast<size_t>(v.dim() - 1), 1);
+        shape[0] = -1;
+        const auto c = c_all.view(shape), s = s_all.view(shape);
         auto x = v.select(-1, 0).clone();
         auto z = v.select(-1, 2).clone();
         v.select(-1, 0).copy_(c * x + s * z);
@@ -154,16 +192,14 @@ std::vector<torch::Tensor> Trainer::pose_parameters() {
     return bundle_.pose_module().parameters();
 }
 
-torch::Tensor Trainer::pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n) {
+torch::Tensor Trainer::pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n, const WindowDraws& draws) {
     const auto x0 = poses_n.narrow(2, 3, 63);
-    const int64_t B = x0.size(0);
-    model::CpuAutocast autocast(options_.bf16);
+    model::Autocast autocast(options_.bf16, device_);
     torch::Tensor pred;
     if (bundle_.diffusion) {
-        const auto t = schedule_.training_steps(B, config_.timestep_power).to(device_);
-        const auto eps = torch::randn_like(x0);
-        const auto x_t = schedule_.q_sample(x0, t, eps);
-        const auto c_mask = (torch::rand({B}) >= config_.p_uncond).to(torch::kFloat32).to(device_);
+        const auto& t = draws.t;
+        const auto x_t = schedule_.q_sample(x0, t, draws.eps.to(x0.options()));
+        const auto c_mask = draws.keep.to(x0.options());
         const auto cond = bundle_.diffusion->condition(insoles_n, c_mask);
         pred = bundle_.diffusion->denoise(x_t, t, &cond);
     } else if (bundle_.mlp) {
@@ -171,13 +207,13 @@ torch::Tensor Trainer::pose_step(const torch::Tensor& poses_n, const torch::Tens
     } else {
         pred = bundle_.transformer->forward(insoles_n);
     }
-    return model::pose_loss(pred.to(torch::kFloat32), x0);
+    return model::pose_loss(pred.to(x0.scalar_type()), x0);
 }
 
 torch::Tensor Trainer::root_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n) {
-    model::CpuAutocast autocast(options_.bf16);
+    model::Autocast autocast(options_.bf16, device_);
     const auto pred = bundle_.root->forward(insoles_n);
-    return model::translation_loss(pred.to(torch::kFloat32), poses_n.narrow(2, 0, 3));
+    return model::translation_loss(pred.to(poses_n.scalar_type()), poses_n.narrow(2, 0, 3));
 }
 
 void Trainer::for_each_val_batch(const std::function<void(const torch::Tensor&, const torch::Tensor&, int)>& fn) {
@@ -208,7 +244,7 @@ double Trainer::validate_pose() {
             so.bf16 = options_.bf16;
             x0_hat = model::sample_poses(bundle_.diffusion, schedule_, insoles_n, so);
         } else {
-            model::CpuAutocast autocast(options_.bf16);
+            model::Autocast autocast(options_.bf16, device_);
             x0_hat = (bundle_.mlp ? bundle_.mlp->forward(insoles_n) : bundle_.transformer->forward(insoles_n)).to(torch::kFloat32);
         }
         const auto joints = x0_hat * pose_std_.narrow(0, 3, 63) + pose_mean_.narrow(0, 3, 63);
@@ -226,7 +262,7 @@ double Trainer::validate_root(double* mrpe_m) {
     double loss_sum = 0, err_sum = 0;
     int64_t batches = 0, count = 0;
     for_each_val_batch([&](const torch::Tensor& poses, const torch::Tensor& insoles_n, int) {
-        model::CpuAutocast autocast(options_.bf16);
+        model::Autocast autocast(options_.bf16, device_);
         const auto pred = bundle_.root->forward(insoles_n).to(torch::kFloat32);
         const auto target = (poses.narrow(2, 0, 3) - pose_mean_.narrow(0, 0, 3)) / pose_std_.narrow(0, 0, 3);
         loss_sum += model::translation_loss(pred, target).item<double>();
@@ -265,14 +301,15 @@ void load_optimizer(torch::optim::Optimizer& opt, const std::string& bytes) {
     opt.load(archive);
 }
 
-torch::Tensor generator_state() {
-    auto gen = at::detail::getDefaultCPUGenerator();
+// The default generator of a device type (CPU, or the current CUDA device).
+torch::Tensor generator_state(torch::Device device = torch::kCPU) {
+    auto gen = at::globalContext().defaultGenerator(device);
     std::lock_guard<std::mutex> lock(gen.mutex());
     return gen.get_state();
 }
 
-void set_generator_state(const torch::Tensor& state) {
-    auto gen = at::detail::getDefaultCPUGenerator();
+void set_generator_state(const torch::Tensor& state, torch::Device device = torch::kCPU) {
+    auto gen = at::globalContext().defaultGenerator(device);
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(state);
 }
@@ -285,8 +322,10 @@ std::string fmt(double v) {
 }
 
 void Trainer::save_state(const RunState& s) {
+    if (!dp_.is_main()) return;  // one writer; every rank holds the same weights
     model::TensorDict extra;
     extra["rng_state"] = generator_state();
+    if (device_.is_cuda()) extra["rng_state_cuda"] = generator_state(device_);  // the device's draws too
     extra["optim_pose"] = bytes_tensor(optimizer_bytes(*pose_opt_));
     extra["optim_root"] = bytes_tensor(optimizer_bytes(*root_opt_));
     if (s.perm.defined()) extra["perm"] = s.perm;
@@ -327,6 +366,7 @@ bool Trainer::load_state(RunState& s) {
     s.root_epoch = text.count("root_epoch") ? std::stoi(text["root_epoch"]) : 0;
     s.perm = extra.count("perm") ? extra["perm"] : torch::Tensor();
     set_generator_state(extra["rng_state"]);
+    if (device_.is_cuda() && extra.count("rng_state_cuda")) set_generator_state(extra["rng_state_cuda"], device_);
 
     // Epochs already trained per phase, and the checks that the new counts do not undo them.
     const int pose_done = s.phase == "pose" ? s.epoch : saved.config.epochs_pose;
@@ -359,6 +399,7 @@ bool Trainer::load_state(RunState& s) {
 }
 
 void Trainer::log_epoch(const nlohmann::json& j) {
+    if (!dp_.is_main()) return;
     std::ofstream out(out_file("train_log.jsonl"), std::ios::app);
     out << j.dump() << "\n";
 }
@@ -383,9 +424,19 @@ TrainSummary Trainer::run() {
     } else {
         if (fs::exists(out_file("last.pt")))
             fail_input(options_.out_dir, 0, "already holds a training run; use --resume to continue it or another --out");
-        std::ofstream(out_file("train_log.jsonl"), std::ios::trunc);
+        if (dp_.is_main()) std::ofstream(out_file("train_log.jsonl"), std::ios::trunc);
     }
-    write_file_atomic(out_file("config.json"), train_config_to_json(config_) + "\n");  // epochs, lr may have changed
+    if (dp_.is_main()) write_file_atomic(out_file("config.json"), train_config_to_json(config_) + "\n");  // epochs, lr may have changed
+    if (dp_.active()) {
+        // Rank 0's weights everywhere (at the start, and after a resume), then the same steps on all.
+        std::vector<at::Tensor> weights;
+        for (torch::nn::Module* m : {&bundle_.pose_module(), &bundle_.root_module()}) {
+            for (const auto& p : m->parameters()) weights.push_back(p);
+            for (const auto& b : m->buffers()) weights.push_back(b);
+        }
+        dp_.broadcast(weights);
+        spdlog::info("data-parallel: global batch {} over {} ranks", config_.batch_size, dp_.world_size());
+    }
 
     TrainSummary summary;
     const int B = config_.batch_size;
@@ -395,6 +446,7 @@ TrainSummary Trainer::run() {
     double windows_per_s = 0;
 
     const auto end_phase = [&](const std::string& phase) {
+        dp_.barrier();  // rank 0 has written model.pt
         // The root network trains on top of the best pose weights.
         if (phase == "pose" && fs::exists(model_path)) {
             bundle_.load_state(load_model(model_path).state(), model_path);
@@ -412,37 +464,72 @@ TrainSummary Trainer::run() {
         Progress progress(phase == "pose" ? "train pose" : "train root", static_cast<int64_t>(epochs) * batches, "batches");
         progress.resume_at(static_cast<int64_t>(state.epoch) * batches + state.batch);
         for (; state.epoch < epochs; ++state.epoch) {
-            if (!state.perm.defined()) state.perm = torch::randperm(N, torch::TensorOptions().dtype(torch::kLong));
+            if (!state.perm.defined()) state.perm = torch::randperm(N, window_generator(state.epoch, -1), torch::TensorOptions().dtype(torch::kLong));
             const int64_t* order = state.perm.data_ptr<int64_t>();
             double loss_sum = 0;
             int loss_count = 0;
             const auto epoch_start = Clock::now();
             int64_t windows_done = 0;
+            // A batch is the global batch; each rank takes its contiguous share. The next share's
+            // windows are copied out of the clips on a second thread while this one computes.
+            using Batch = std::pair<torch::Tensor, torch::Tensor>;
+            const auto share = [&](int batch) {
+                const int64_t first = static_cast<int64_t>(batch) * B;
+                const auto [begin, end] = dp_.shard(std::min<int64_t>(B, per_epoch - first));
+                return std::make_pair(first + begin, static_cast<int>(end - begin));
+            };
+            const auto load_batch = [&](int batch) {
+                const auto [first, n] = share(batch);
+                return std::async(std::launch::async, [this, order, first = first, n = n] {
+                    Batch b;
+                    gather(train_windows_, data_.train, order + first, n, b.first, b.second);
+                    return b;
+                });
+            };
+            std::future<Batch> next_batch;
+            if (state.batch < batches) next_batch = load_batch(state.batch);
             for (; state.batch < batches; ++state.batch) {
-                if (stop_requested()) {
+                // Collective, so that every rank stops at the same batch.
+                if (dp_.max(stop_requested() ? 1.0 : 0.0) > 0) {
                     save_state(state);
                     summary.interrupted = true;
                     progress.stop("interrupted");
                     spdlog::warn("interrupted: state saved to {}/last.pt; continue with --resume", options_.out_dir);
                     return summary;
                 }
-                const int64_t first = static_cast<int64_t>(state.batch) * B;
-                const int n = static_cast<int>(std::min<int64_t>(B, per_epoch - first));
-                torch::Tensor poses, insoles;
-                gather(train_windows_, data_.train, order + first, n, poses, insoles);
-                random_yaw(poses, insoles);
-                const auto poses_n = (poses - pose_mean_) / pose_std_;
-                const auto insoles_n = (insoles - insole_mean_) / insole_std_;
+                auto [poses, insoles] = next_batch.get();
+                const auto [first, n] = share(state.batch);
+                const int64_t n_global = std::min<int64_t>(B, per_epoch - static_cast<int64_t>(state.batch) * B);
+                if (state.batch + 1 < batches) next_batch = load_batch(state.batch + 1);
                 opt.zero_grad();
-                const auto loss = phase == "pose" ? pose_step(poses_n, insoles_n) : root_step(poses_n, insoles_n);
-                loss.backward();
+                double l = 0;
+                if (n > 0) {
+                    const WindowDraws draws = draw(order + first, n, state.epoch);
+                    random_yaw(poses, insoles, draws.yaw_rad);
+                    const auto poses_n = (poses - pose_mean_) / pose_std_;
+                    const auto insoles_n = (insoles - insole_mean_) / insole_std_;
+                    // This share's mean, weighted by its part of the global batch: the sum over
+                    // ranks is the global batch's mean loss, and so is the sum of the gradients.
+                    const auto loss = (phase == "pose" ? pose_step(poses_n, insoles_n, draws) : root_step(poses_n, insoles_n)) *
+                                      (double(n) / double(n_global));
+                    loss.backward();
+                    l = loss.item<double>();
+                }
+                if (dp_.active()) {
+                    std::vector<at::Tensor> grads;
+                    for (const auto& p : params) {
+                        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+                        grads.push_back(p.grad());
+                    }
+                    dp_.all_reduce_sum(grads);
+                    l = dp_.sum(l);
+                }
                 torch::nn::utils::clip_grad_norm_(params, config_.clip_grad_value);
                 opt.step();
-                const double l = loss.item<double>();
                 if (!std::isfinite(l)) fail_input("training diverged: the " + phase + " loss is " + std::to_string(l) + " (try a lower lr)");
                 loss_sum += l;
                 ++loss_count;
-                windows_done += n;
+                windows_done += n_global;
                 char note[96];
                 std::snprintf(note, sizeof note, "epoch %d/%d loss %.4f", state.epoch + 1, epochs, loss_sum / loss_count);
                 progress.advance(1, note);
@@ -457,7 +544,9 @@ TrainSummary Trainer::run() {
                                 {"train_time_s", train_s}};
             const auto val_start = Clock::now();
             bool improved = false;
-            if (phase == "pose") {
+            if (!dp_.is_main()) {
+                // Validation, logs and checkpoints are rank 0's.
+            } else if (phase == "pose") {
                 const double mpjpe = validate_pose();
                 j["val_mpjpe_cm"] = mpjpe;
                 const double key = std::isfinite(mpjpe) ? mpjpe : j["train_loss"].get<double>();
@@ -499,10 +588,11 @@ TrainSummary Trainer::run() {
         if (state.phase == phase) end_phase(phase);  // nothing left to train in this phase
         progress.finish();
     }
-    if (!fs::exists(model_path)) {
+    if (dp_.is_main() && !fs::exists(model_path)) {
         bundle_.to(torch::kCPU);
         save_model(model_path, bundle_);
     }
+    dp_.barrier();
     summary.best_val_mpjpe_cm = state.best_pose;
     summary.best_val_root_loss = state.best_root;
     summary.windows_per_s = windows_per_s;

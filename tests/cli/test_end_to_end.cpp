@@ -15,18 +15,6 @@
 namespace fs = std::filesystem;
 using namespace s2m;
 
-namespace {
-
-// configs/tiny.json with `overrides` applied, written to `path`.
-fs::path tiny_config_with(const nlohmann::json& overrides, const fs::path& path) {
-    std::ifstream tiny(fs::path(S2M_SOURCE_DIR) / "configs" / "tiny.json");
-    auto c = nlohmann::json::parse(tiny);
-    c.merge_patch(overrides);
-    std::ofstream(path) << c.dump(1);
-    return path;
-}
-
-}  // namespace
 
 TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     const fs::path dir = test::temp_dir("end_to_end");
@@ -53,7 +41,7 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     // The tiny config, trained for 400 short epochs with the demo model's schedule options (about
     // 40 s on 2 cores): enough for the sampler to beat the mean pose.
     const fs::path model = dir / "model";
-    const fs::path config = tiny_config_with({{"hidden_dim", 64}, {"epochs_pose", 400}, {"epochs_trans", 5},
+    const fs::path config = test::tiny_config_with({{"hidden_dim", 64}, {"epochs_pose", 400}, {"epochs_trans", 5},
                                               {"max_windows_per_epoch", 128}, {"batch_size", 32},
                                               {"zero_terminal_snr", true}, {"timestep_power", 0.5}},
                                              dir / "step2motion.json");
@@ -107,7 +95,7 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     // The Step2Motion model and an MLP regressor trained the same way (its own quick config) must
     // beat predicting the training split's mean joint positions in every frame.
     const fs::path mlp = dir / "mlp";
-    const fs::path mlp_config = tiny_config_with({{"model_type", "mlp"}, {"hidden_dim", 128}, {"epochs_pose", 100},
+    const fs::path mlp_config = test::tiny_config_with({{"model_type", "mlp"}, {"hidden_dim", 128}, {"epochs_pose", 100},
                                                   {"epochs_trans", 5}, {"max_windows_per_epoch", 128}, {"batch_size", 32}},
                                                  dir / "mlp.json");
     ASSERT_EQ(test::run_s2m("-q train --config " + mlp_config.string() + " --data " + data.string() + " --out " + mlp.string(), &out), 0)

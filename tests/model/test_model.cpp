@@ -522,7 +522,7 @@ TEST(Sampler, Bf16AutocastStaysCloseToFp32) {
     auto ref = model->denoise(x, t, &cond);
     torch::Tensor low;
     {
-        CpuAutocast ac;
+        Autocast ac;
         auto cb = model->condition(c);
         low = model->denoise(x, t, &cb);
     }
@@ -591,4 +591,61 @@ TEST(Training, OneNetworkStepReducesTheLossOnAFixedBatch) {
     }
     EXPECT_LT(last, 0.8 * first);
     for (auto& p : model->control->parameters()) EXPECT_TRUE(p.grad().defined());
+}
+
+// Every tensor the sampler and a training step create takes its options from the input: run in
+// float64, every output must stay float64 (a factory without options makes float32 and fails this,
+// as it would put a tensor on the CPU next to CUDA inputs).
+TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
+    torch::manual_seed(21);
+    auto cfg = small_config();
+    cfg.cross_attention_locality = true;
+    Step2Motion model(cfg);
+    model->to(torch::kDouble);
+    DiffusionSchedule sched(cfg);
+    const int64_t B = 3, S = cfg.input_T;
+    const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
+    auto insoles = torch::randn({B, S, kInsoleChannels}, f64);
+    for (int steps : {0, 4}) {  // ancestral over all levels, and DDIM striding
+        SCOPED_TRACE("steps " + std::to_string(steps));
+        SamplerOptions opt;
+        opt.steps = steps;
+        opt.guidance = 2.0;
+        opt.inpaint.mask = torch::zeros({B, S, 1}, f64);
+        opt.inpaint.mask.narrow(1, 0, 2).fill_(1.0);
+        opt.inpaint.values = torch::randn({B, S, kPoseValues}, f64);
+        opt.on_step = [](int64_t, torch::Tensor& x) { EXPECT_EQ(x.scalar_type(), torch::kDouble); };
+        std::vector<torch::Tensor> attention;
+        const auto x = sample_poses(model, sched, insoles, opt, &attention);
+        EXPECT_EQ(x.scalar_type(), torch::kDouble);
+        ASSERT_FALSE(attention.empty());
+        for (const auto& a : attention) EXPECT_EQ(a.scalar_type(), torch::kDouble);
+        EXPECT_TRUE(torch::equal(x.narrow(1, 0, 2), opt.inpaint.values.narrow(1, 0, 2)));
+    }
+
+    // One training step of each network, as the trainer runs it.
+    model->train();
+    torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
+    auto x0 = torch::randn({B, S, kPoseValues}, f64);
+    auto t = sched.training_steps(B);
+    auto x_t = sched.q_sample(x0, t, torch::randn_like(x0));
+    EXPECT_EQ(x_t.scalar_type(), torch::kDouble);
+    auto c_mask = (torch::rand({B}) >= 0.2).to(x0.options());
+    auto cond = model->condition(insoles, c_mask);
+    auto pred = model->denoise(x_t, t, &cond);
+    EXPECT_EQ(pred.scalar_type(), torch::kDouble);
+    auto root = model->displacement(insoles);
+    EXPECT_EQ(root.scalar_type(), torch::kDouble);
+    auto loss = pose_loss(pred, x0) + translation_loss(root, torch::randn({B, S, kRootValues}, f64));
+    EXPECT_EQ(loss.scalar_type(), torch::kDouble);
+    adam.zero_grad();
+    loss.backward();
+    adam.step();
+    for (const auto& p : model->parameters()) {
+        EXPECT_EQ(p.scalar_type(), torch::kDouble);
+        if (p.grad().defined()) {
+            EXPECT_EQ(p.grad().scalar_type(), torch::kDouble);
+        }
+    }
+    EXPECT_EQ(sched.posterior_sample(x0, x_t, t.clamp_min(1), torch::randn_like(x0)).scalar_type(), torch::kDouble);
 }

@@ -1,7 +1,8 @@
 // Parity against the reference networks: every fixture in ../shared/fixtures/parity and in
-// $S2M_PARITY_FIXTURES must be reproduced within 1e-4 absolute.
+// $S2M_PARITY_FIXTURES must be reproduced within 1e-4 absolute (fp32; bf16 has its own tolerance).
 #include "step2motion/model/checkpoint.hpp"
 #include "step2motion/model/diffusion.hpp"
+#include "step2motion/model/layers.hpp"
 #include "step2motion/model/networks.hpp"
 #include "test_support.hpp"
 
@@ -187,5 +188,43 @@ TEST(Parity, ParameterAndBufferNamesEqualFixtureKeys) {
                     EXPECT_EQ(state[n].sizes(), d[prefix + n].sizes()) << prefix << n;
                 }
         }
+    }
+}
+
+// bf16 parity: the same fixtures under CPU autocast (what `--precision bf16` runs), against the
+// reference's fp32 outputs. bf16 keeps 8 mantissa bits (relative step 2^-8 = 0.4 %), and a pass
+// chains ~10 products, so the tolerance is 3 % of each output's range; it must also differ from the
+// fp32 result, or autocast did not run.
+TEST(Parity, Bf16AutocastWithinItsTolerance) {
+    auto files = parity_fixtures();
+    if (files.empty()) GTEST_SKIP() << "no parity fixtures (../shared absent and S2M_PARITY_FIXTURES unset)";
+    torch::NoGradGuard ng;
+    for (const auto& f : files) {
+        SCOPED_TRACE(f.string());
+        auto d = read_tensor_dict(f.string());
+        auto model = load_reference_weights(f.string());
+        const auto& x_t = entry(d, "in.x_t");
+        const auto& t = entry(d, "in.t");
+        const auto& c = entry(d, "in.c");
+        torch::Tensor cond_out, uncond_out, root_out;
+        {
+            Autocast ac;
+            auto cond = model->condition(c, entry(d, "in.c_mask"));
+            cond_out = model->denoise(x_t, t, &cond);
+            uncond_out = model->denoise(x_t, t, nullptr);
+            root_out = model->displacement(c);
+        }
+        EXPECT_EQ(cond_out.scalar_type(), torch::kBFloat16);
+        const std::pair<const char*, const torch::Tensor*> outputs[] = {
+            {"out.pose_cond", &cond_out}, {"out.pose_uncond", &uncond_out}, {"out.displacement", &root_out}};
+        for (const auto& [key, ours] : outputs) {
+            const auto& ref = entry(d, key);
+            double range = (ref.max() - ref.min()).item<double>();
+            double err = max_abs_diff(*ours, ref);
+            std::cout << "[parity bf16]   " << key << " max |bf16 - reference| " << err << " (range " << range
+                      << ", tolerance " << 0.03 * range << ")" << std::endl;
+            EXPECT_LT(err, 0.03 * range) << key;
+        }
+        EXPECT_GT(max_abs_diff(cond_out, entry(d, "out.pose_cond")), kTol);
     }
 }

@@ -14,6 +14,7 @@ struct BenchOptions {
     bool quick = false;                                    // fewer repetitions
     bool profile = false;                                  // top operators of one pass and one training step
     std::string precision = "auto";                        // of the reconstruction figures (auto, fp32, bf16)
+    std::string device = "cpu";                            // networks' figures on cpu, cuda or auto
     double hour_s = 3600;                                  // length of the peak-memory run (0: skip)
     std::function<void(const std::string&)> on_figure;     // called as each figure is ready
 };

@@ -28,6 +28,7 @@ struct ReconstructOptions {
     // (lower position error than one sample, at `samples` times the compute).
     int samples = 1;
     bool bf16 = false;
+    std::string device = "cpu";  // cpu, cuda or auto (model::resolve_device); the bundle is moved there
     bool details = false;     // collect attention weights
     std::string root = "network";  // network, or double_integration (Table 2's baseline)
     bool progress = true;

@@ -93,18 +93,19 @@ inline torch::Tensor gelu_exact(const torch::Tensor& x) { return torch::gelu(x);
 // trained with); informative.
 torch::Tensor normalizer_id_buffer();
 
-// Scoped CPU autocast (matrix products in bfloat16, reductions kept in float32 by PyTorch's policy),
-// the C++ counterpart of `with torch.autocast("cpu", dtype=torch.bfloat16)`. Does nothing when
-// `enable` is false; restores the previous state on destruction.
-class CpuAutocast {
+// Scoped bf16 autocast on the CPU or a CUDA device (matrix products in bfloat16, reductions kept in
+// float32 by PyTorch's policy), the C++ counterpart of `with torch.autocast(device, torch.bfloat16)`.
+// Does nothing when `enable` is false; restores the previous state on destruction.
+class Autocast {
 public:
-    explicit CpuAutocast(bool enable = true);
-    ~CpuAutocast();
-    CpuAutocast(const CpuAutocast&) = delete;
-    CpuAutocast& operator=(const CpuAutocast&) = delete;
+    explicit Autocast(bool enable = true, torch::Device device = torch::kCPU);
+    ~Autocast();
+    Autocast(const Autocast&) = delete;
+    Autocast& operator=(const Autocast&) = delete;
 
 private:
     bool active_, prev_enabled_ = false;
+    c10::DeviceType device_;
     at::ScalarType prev_dtype_ = at::kBFloat16;
 };
 

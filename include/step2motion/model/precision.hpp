@@ -20,9 +20,11 @@ struct PrecisionProbe {
 // precisions, on the current thread count. The result is cached in
 // $XDG_CACHE_HOME/step2motion/precision.json (default ~/.cache/...) per CPU model, CPU features,
 // thread count and LibTorch version; `use_cache` false measures afresh (and updates the cache).
-PrecisionProbe probe_precision(bool use_cache = true);
+// `device` "cuda" probes the GPU instead (bf16 autocast on CUDA), cached under the GPU's name.
+PrecisionProbe probe_precision(bool use_cache = true, const std::string& device = "cpu");
 
-// "fp32" or "bf16": that one; "auto": the probe's fastest. InputError for anything else.
-Precision resolve_precision(const std::string& requested);
+// "fp32" or "bf16": that one; "auto": the probe's fastest on `device` (cpu or cuda, already
+// resolved). InputError for anything else.
+Precision resolve_precision(const std::string& requested, const std::string& device = "cpu");
 
 }  // namespace s2m::model

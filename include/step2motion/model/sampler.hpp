@@ -27,7 +27,7 @@ struct SamplerOptions {
     int steps = 0;                // 0 (or >= T): ancestral DDPM over all T steps; fewer: DDIM striding
     double guidance = 1.0;        // classifier-free guidance weight w (1 = conditioned pass only)
     bool cache_condition = true;  // false recomputes the conditioning at every step (for checking)
-    bool bf16 = false;            // CPU autocast to bfloat16 for the network passes
+    bool bf16 = false;            // bf16 autocast (on the insoles' device) for the network passes
     Inpainting inpaint;
     StepHook on_step;
     // Conditioning drop mask [B] (1 keep, 0 drop); undefined = keep all.
