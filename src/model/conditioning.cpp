@@ -55,6 +55,10 @@ torch::Tensor InsoleCrossAttentionImpl::frame_distance(int64_t N, int64_t Sk) co
         // Pose tokens are 3 body parts x S frames, insole keys (per head) S frames or 8 x S (standard).
         // Built where the weights live (float32: the in-place softmax reads it as such).
         const int64_t S = N / 3;
+        // A normal tensor even when first asked for while sampling: training reuses the cache, and
+        // autograd cannot save an inference tensor.
+        c10::InferenceMode normal_tensors(false);
+        torch::NoGradGuard no_grad;
         const auto opts = torch::TensorOptions().device(device).dtype(torch::kLong);
         auto pose_frame = torch::arange(N, opts).remainder(S).to(torch::kFloat);
         auto key_frame = torch::arange(Sk, opts).remainder(S).to(torch::kFloat);
