@@ -45,6 +45,16 @@ std::vector<double> ticks(double lo, double hi, int n = 5) {
     return t;
 }
 
+// metrics[a][b]... as a number, NaN where any key is missing (metrics is const: no operator[] inserts).
+double metric_at(const nlohmann::json& j, std::initializer_list<std::string> keys) {
+    const nlohmann::json* p = &j;
+    for (const auto& k : keys) {
+        if (!p->is_object() || !p->contains(k)) return NAN;
+        p = &(*p)[k];
+    }
+    return p->is_number() ? p->get<double>() : NAN;
+}
+
 }  // namespace
 
 std::string svg_line_plot(const std::string& title, const std::string& x_label, const std::string& y_label,
@@ -226,20 +236,20 @@ std::string report_html(const nlohmann::json& metrics, const eval::EvaluationDet
     std::vector<double> best(eval::kMetricKeys.size(), INFINITY);
     for (auto it = metrics.begin(); it != metrics.end(); ++it)
         for (size_t k = 0; k < eval::kMetricKeys.size(); ++k) {
-            const auto& v = (*it)["overall"][eval::kMetricKeys[k]]["mean"];
-            if (v.is_number()) best[k] = std::min(best[k], v.get<double>());
+            const double v = metric_at(*it, {"overall", eval::kMetricKeys[k], "mean"});
+            if (std::isfinite(v)) best[k] = std::min(best[k], v);
         }
     for (auto it = metrics.begin(); it != metrics.end(); ++it) {
         b << "<tr><td>" << html_escape(it.key()) << "</td>";
         for (size_t k = 0; k < eval::kMetricKeys.size(); ++k) {
-            const auto& v = (*it)["overall"][eval::kMetricKeys[k]];
-            if (!v["mean"].is_number()) {
+            const double m = metric_at(*it, {"overall", eval::kMetricKeys[k], "mean"});
+            const double sd = metric_at(*it, {"overall", eval::kMetricKeys[k], "std"});
+            if (!std::isfinite(m)) {
                 b << "<td>–</td>";
                 continue;
             }
-            const double m = v["mean"].get<double>();
             b << "<td" << (m == best[k] ? " class=\"best\"" : "") << ">" << fixed(m, 2) << " <span class=\"s2m-note\">("
-              << fixed(v["std"].get<double>(), 2) << ")</span></td>";
+              << (std::isfinite(sd) ? fixed(sd, 2) : std::string("–")) << ")</span></td>";
         }
         b << "</tr>\n";
     }
@@ -250,10 +260,7 @@ std::string report_html(const nlohmann::json& metrics, const eval::EvaluationDet
     for (size_t m = 0; m < d.models.size(); ++m) {
         joints.push_back({d.models[m].name, track_colour(int(m)), {}, d.models[m].joint_error_cm});
         Series s{d.models[m].name, track_colour(int(m)), {}, {}};
-        for (const auto& clip : d.clips) {
-            const auto& c = metrics[d.models[m].name]["clips"][clip.name]["MPJPE_cm"]["mean"];
-            s.y.push_back(c.is_number() ? c.get<double>() : NAN);
-        }
+        for (const auto& clip : d.clips) s.y.push_back(metric_at(metrics, {d.models[m].name, "clips", clip.name, "MPJPE_cm", "mean"}));
         clips_bars.push_back(s);
     }
     // Clips in order of the first model's error, worst first.

@@ -80,7 +80,7 @@
   const kOutline = [[-0.5, -0.02, -0.08], [-0.47, 0.12, -0.22], [-0.4, 0.18, -0.3], [-0.3, 0.19, -0.34],
     [-0.15, 0.17, -0.4], [0, 0.21, -0.49], [0.1, 0.31, -0.54], [0.2, 0.37, -0.57], [0.3, 0.38, -0.53],
     [0.4, 0.34, -0.43], [0.46, 0.26, -0.3], [0.5, 0.12, -0.1]];
-  const kWidthPerLength = 0.38;  // insole width / length, to draw y in the same units as x
+  const kWidthPerLength = 0.42;  // insole width / length, to draw y in the same units as x
 
   function el(tag, attrs, parent) {
     const e = document.createElement(tag);
@@ -466,14 +466,14 @@
       const W = this.insoleCanvas.width, H = this.insoleCanvas.height;
       const len = H - 70, footW = W / 2;
       const feet = [0, 1].map((foot) => {
-        const cx = footW * foot + footW / 2 + (foot === 0 ? -8 : 8), cy = 22 + len / 2;
+        const cx = footW * foot + footW / 2 + (foot === 0 ? 6 : -6), cy = 22 + len / 2;
         const mirror = foot === 0 ? 1 : -1;  // left: medial to the right; right: medial to the left
         const at = (x, y) => [cx + mirror * y * kWidthPerLength * len, cy - x * len];
         return { at, cx, cy };
       });
       let amax = 0;
       for (const a of this.insoles.area) amax = Math.max(amax, a);
-      const radius = (k) => 0.048 * len * Math.sqrt(this.insoles.area[k] / amax);
+      const radius = (k) => 0.04 * len * Math.sqrt(this.insoles.area[k] / amax);
       return { feet, len, radius };
     }
 
@@ -516,7 +516,7 @@
           ctx.beginPath(); ctx.moveTo(q[0] - 9, q[1]); ctx.lineTo(q[0] + 9, q[1]); ctx.moveTo(q[0], q[1] - 9); ctx.lineTo(q[0], q[1] + 9); ctx.stroke();
         }
         // Total force bar along the outer edge.
-        const bx = foot === 0 ? 6 : W - 14, by0 = 22, bh = g.len;
+        const bx = foot === 0 ? 4 : W - 12, by0 = 22, bh = g.len;
         ctx.fillStyle = '#eee';
         ctx.fillRect(bx, by0, 8, bh);
         const fh = Math.min(1, force / ins.maxForce) * bh;
@@ -533,12 +533,12 @@
       // Colour scale.
       for (let i = 0; i < 100; i++) {
         ctx.fillStyle = rampColour(i / 99);
-        ctx.fillRect(40 + i * 2.2, H - 16, 2.3, 8);
+        ctx.fillRect(30 + i * 1.8, H - 16, 1.9, 8);
       }
       ctx.fillStyle = '#222';
       ctx.font = '11px sans-serif';
-      ctx.fillText('0', 30, H - 8);
-      ctx.fillText(ins.maxPressure.toFixed(1) + ' N/cm²', 40 + 222, H - 8);
+      ctx.fillText('0', 20, H - 8);
+      ctx.fillText(ins.maxPressure.toFixed(1) + ' N/cm²', 30 + 186, H - 8);
       this.insoleText.textContent = text.join(' · ');
     }
 
