@@ -40,7 +40,8 @@ static std::function<int()> setup_view(CLI::App& app) {
     app.add_option("--insoles", opt->insoles, "the insole recording they came from (Moticon .txt, dataset .h5 with --clip, FOLDER:SEQ)")
         ->required();
     app.add_option("--out", opt->out, "the HTML page to write")->required();
-    app.add_option("--truth", opt->truth, "ground-truth BVH, overlaid in orange");
+    app.add_option("--truth", opt->truth,
+                   "ground-truth BVH, overlaid in orange; 'recording' for the ground truth stored with a dataset clip");
     app.add_option("--label", opt->labels, "a name per reconstruction (default: file or folder names)");
     app.add_option("--details", opt->details,
                    "`s2m reconstruct --details` JSON per reconstruction (default: <name>.json beside each BVH, when present)");
@@ -83,12 +84,18 @@ static std::function<int()> setup_view(CLI::App& app) {
             }
             data.tracks.push_back(std::move(track));
         }
-        if (!opt->truth.empty()) {
+        const auto sequence = pick_sequence(*opt, fps);
+        if (opt->truth == "recording") {
+            if (sequence.poses.rows() != sequence.frames())
+                s2m::fail_input(opt->insoles, 0, "--truth recording: this recording has no ground truth (only dataset clips do)");
+            auto truth = s2m::view::track_from_poses(sequence.poses, sequence.root_start_m, "ground truth");
+            truth.kind = "truth";
+            data.tracks.push_back(std::move(truth));
+        } else if (!opt->truth.empty()) {
             auto truth = s2m::view::track_from_bvh(opt->truth, "ground truth", fps);
             truth.kind = "truth";
             data.tracks.push_back(std::move(truth));
         }
-        const auto sequence = pick_sequence(*opt, fps);
         data.insoles = sequence.insoles;
         data.title = opt->title.empty() ? sequence.name : opt->title;
         int frames = sequence.frames();
