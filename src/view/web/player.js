@@ -235,7 +235,7 @@
 
     attentionPlot(parent, track, part) {
       const comps = this.data.components, C = comps.length, P = 3, F = this.frames;
-      const rowH = 18, left = 110, width = 1000, height = C * rowH + 16;
+      const rowH = 18, left = 110, width = 1000, height = C * rowH + 28;
       const wrap = el('div', { class: 's2m-attention-plot' }, parent);
       el('div', { class: 's2m-attention-label', text: track.label }, wrap);
       const svg = svgEl('svg', { viewBox: '0 0 ' + width + ' ' + height, preserveAspectRatio: 'none' }, wrap);
@@ -594,7 +594,12 @@
     container.appendChild(holder);
     show(0);
     if (!hash.has('frame') && !hash.has('test') && hash.get('play') !== '0' && !container.dataset.noAutoplay) player.play();
-    if (hash.has('test')) el('pre', { id: 's2m-test', text: JSON.stringify(player.layout()) }, document.body);
+    if (hash.has('test')) {
+      // ready_ms: from the start of navigation to the first frame drawn (decoding included).
+      const layout = player.layout();
+      layout.ready_ms = Math.round(performance.now());
+      el('pre', { id: 's2m-test', text: JSON.stringify(layout) }, document.body);
+    }
   }
 
   window.S2M = { Player, boot, decodeArray, lookAt, perspective, multiply };
