@@ -19,6 +19,7 @@
 #include "png_image.hpp"
 #include "step2motion/infer/inputs.hpp"
 #include "step2motion/io/bvh.hpp"
+#include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/motion.hpp"
 #include "step2motion/view/page.hpp"
 #include "test_support.hpp"
@@ -176,8 +177,11 @@ TEST(ViewBrowser, NormalWalkPageShowsSkeletonAndInsoles) {
             const int y = int(std::lround(top + (1 - clip[1] / clip[3]) / 2 * height));
             ASSERT_TRUE(x > left && x < left + width && y > top && y < top + height) << "joint " << j << " outside the view";
             const uint8_t* px = img.at(x, y);
-            if (near_colour(px, colour, 40)) ++on_skeleton;
-            else ADD_FAILURE() << "joint " << j << " at (" << x << ", " << y << ") has colour " << int(px[0]) << "," << int(px[1]) << "," << int(px[2]);
+            if (near_colour(px, colour, 40)) {
+                ++on_skeleton;
+            } else {
+                ADD_FAILURE() << "joint " << j << " at (" << x << ", " << y << ") has colour " << int(px[0]) << "," << int(px[1]) << "," << int(px[2]);
+            }
         }
         EXPECT_EQ(on_skeleton, J);
         // The skeleton colour is the exception in the view, not everywhere (else the check above proves nothing).

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "step2motion/core/error.hpp"
+#include "step2motion/eval/metrics.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/view/page.hpp"
