@@ -209,7 +209,9 @@ TEST(ViewBrowser, NormalWalkPageShowsSkeletonAndInsoles) {
                     ++loaded;
                     EXPECT_GE(coloured_points, 3) << "foot " << foot << " cell " << k + 1 << " (" << p << " N/cm²) is not coloured";
                 }
-                if (foot != stance_foot) EXPECT_EQ(grey_points, 5) << "foot " << foot << " (swing) cell " << k + 1 << " is coloured";
+                if (foot != stance_foot) {
+                    EXPECT_EQ(grey_points, 5) << "foot " << foot << " (swing) cell " << k + 1 << " is coloured";
+                }
             }
         EXPECT_GE(loaded, 3) << "the stance foot should have several loaded cells";
     }
