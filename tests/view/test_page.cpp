@@ -258,7 +258,7 @@ TEST(ViewReport, PlotsTablesCurvesAndPlayers) {
     EXPECT_EQ(html.find("val_time_s"), std::string::npos);
     EXPECT_NE(html.find("no train_log.jsonl in"), std::string::npos);  // m2 has none
     size_t players = 0;
-    for (size_t p = html.find("class=\"s2m-data\""); p != std::string::npos; p = html.find("class=\"s2m-data\"", p + 1)) ++players;
+    for (size_t p = html.find("class=\"s2m-data\">{"); p != std::string::npos; p = html.find("class=\"s2m-data\">{", p + 1)) ++players;
     EXPECT_EQ(players, 2u);
     for (const char* fetch : {" src=", " href=", "url(", "@import"}) EXPECT_EQ(html.find(fetch), std::string::npos) << fetch;
 }

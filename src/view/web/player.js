@@ -245,8 +245,11 @@
         for (let p = 0; p < P; p++) s += track.attention[(f * P + p) * C + c];
         return s / P;
       };
-      let vmax = 1e-9;
-      for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) vmax = Math.max(vmax, value(f, c));
+      // Rows share one scale, from the smallest to the largest weight shown: comparable between
+      // components, and the changes over time stay visible.
+      let vmin = Infinity, vmax = -Infinity;
+      for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) { const v = value(f, c); vmin = Math.min(vmin, v); vmax = Math.max(vmax, v); }
+      if (!(vmax > vmin)) vmax = vmin + 1e-6;
       const bins = Math.min(F, 900), plotW = width - left - 10;
       for (let c = 0; c < C; c++) {
         const y0 = 8 + (c + 1) * rowH;
@@ -256,14 +259,14 @@
           const f0 = Math.floor(b * F / bins), f1 = Math.max(f0 + 1, Math.floor((b + 1) * F / bins));
           let s = 0;
           for (let f = f0; f < f1; f++) s += value(f, c);
-          const v = s / (f1 - f0) / vmax;
+          const v = (s / (f1 - f0) - vmin) / (vmax - vmin);
           pts += ' ' + (left + (b + 0.5) * plotW / bins).toFixed(1) + ',' + (y0 - v * (rowH - 3)).toFixed(1);
         }
         pts += ' ' + (left + plotW) + ',' + y0;
         svgEl('polygon', { points: pts, fill: kComponentColours[c % kComponentColours.length], 'fill-opacity': '0.75' }, svg);
       }
       svgEl('text', { x: width - 10, y: height - 2, 'text-anchor': 'end', class: 's2m-attention-name' }, svg).textContent =
-        'row height: weight / ' + vmax.toFixed(3) + ' (the largest shown)';
+        'row height: weight from ' + vmin.toFixed(3) + ' (empty) to ' + vmax.toFixed(3) + ' (full row)';
       const cursor = svgEl('line', { y1: 4, y2: height - 12, class: 's2m-cursor' }, svg);
       return { cursor, left, plotW };
     }
@@ -569,7 +572,7 @@
   }
 
   // ---------------------------------------------------------------- page start
-  // Every <script type="application/json" class="s2m-data"> is a player's data; with several (a
+  // Every JSON script element of class s2m-data holds a player's data; with several (a
   // report's worst clips) a selector switches between them. URL hash: #frame=N starts there, paused;
   // #test writes layout() into <pre id="s2m-test"> for the browser test.
   function boot() {
