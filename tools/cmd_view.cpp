@@ -80,7 +80,10 @@ static std::function<int()> setup_view(CLI::App& app) {
             if (!details.empty() && !opt->no_details) {
                 const auto components = s2m::view::attach_details(track, details);
                 if (data.components.empty()) data.components = components;
-                std::printf("attention of %s from %s\n", labels[i].c_str(), details.c_str());
+                if (track.attention.empty())
+                    std::printf("details of %s from %s: no attention (a regressor)\n", labels[i].c_str(), details.c_str());
+                else
+                    std::printf("attention of %s from %s\n", labels[i].c_str(), details.c_str());
             }
             data.tracks.push_back(std::move(track));
         }
