@@ -70,7 +70,7 @@ std::string svg_line_plot(const std::string& title, const std::string& x_label, 
                 y1 = std::max(y1, s.y[i]);
             }
     std::ostringstream o;
-    o << "<svg class=\"s2m-plot\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << width << " " << height << "\" width=\""
+    o << "<svg class=\"s2m-plot" << (width < 600 ? " small" : "") << "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << width << " " << height << "\" width=\""
       << width << "\" height=\"" << height << "\">\n";
     o << "<text class=\"title\" x=\"" << left << "\" y=\"16\">" << html_escape(title) << "</text>\n";
     if (!std::isfinite(x0)) {
