@@ -192,7 +192,11 @@
       speed.addEventListener('change', () => { this.speed = Number(speed.value); });
       root.addEventListener('keydown', (e) => this.onKey(e));
       let drag = null;
-      this.canvas.addEventListener('pointerdown', (e) => { drag = [e.clientX, e.clientY]; this.canvas.setPointerCapture(e.pointerId); });
+      this.canvas.addEventListener('pointerdown', (e) => {
+        drag = [e.clientX, e.clientY];
+        this.canvas.setPointerCapture(e.pointerId);
+        root.focus({ preventScroll: true });  // keyboard shortcuts go to the player last touched
+      });
       this.canvas.addEventListener('pointerup', () => { drag = null; });
       this.canvas.addEventListener('pointermove', (e) => {
         if (!drag) return;
@@ -596,6 +600,7 @@
     }
     container.appendChild(holder);
     show(0);
+    if (datasets.length === 1) player.rootEl.focus({ preventScroll: true });  // shortcuts work at once
     if (!hash.has('frame') && !hash.has('test') && hash.get('play') !== '0' && !container.dataset.noAutoplay) player.play();
     if (hash.has('test')) {
       // ready_ms: from the start of navigation to the first frame drawn (decoding included).
