@@ -6,6 +6,7 @@
 #include "step2motion/eval/metrics.hpp"
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
+#include "step2motion/view/report.hpp"
 
 static std::function<int()> setup_evaluate(CLI::App& app) {
     auto opt = std::make_shared<s2m::eval::EvaluateOptions>();
@@ -15,7 +16,7 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
     app.add_option("--data", opt->data, "dataset file (.h5) with ground truth")->required();
     app.add_option("--split", opt->split, "clips to evaluate: test, val, train or all");
     app.add_option("--seeds", opt->seeds, "sampling seeds per clip");
-    app.add_option("--out", *out, "report folder (metrics.json, metrics.csv, table.tex)")->required();
+    app.add_option("--out", *out, "report folder (metrics.json, metrics.csv, table.tex, report.html)")->required();
     app.add_option("--steps", opt->reconstruct.steps, "denoising steps (ddpm: all; fast: default 20)");
     app.add_option("--sampler", opt->reconstruct.sampler, "ddpm or fast")->check(CLI::IsMember({"ddpm", "fast"}));
     app.add_option("--guidance", opt->reconstruct.guidance, "classifier-free guidance weight");
@@ -31,10 +32,16 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
     return [opt, out, precision]() {
         opt->reconstruct.device = s2m::model::resolve_device(opt->reconstruct.device);
         opt->reconstruct.bf16 = s2m::model::resolve_precision(*precision, opt->reconstruct.device) == s2m::model::Precision::Bf16;
-        const auto metrics = s2m::eval::evaluate_models(*opt);
+        s2m::eval::EvaluationDetails details;
+        const auto metrics = s2m::eval::evaluate_models(*opt, &details);
         s2m::eval::write_report(*out, metrics);
         const auto& r = opt->reconstruct;
         const int steps = s2m::infer::sampler_steps(r);
+        s2m::view::ReportOptions report;
+        report.description = opt->data + ", split " + opt->split + "; diffusion models: " + r.sampler + " sampler, " +
+                             (steps > 0 ? std::to_string(steps) : std::string("all")) + " steps, " + std::to_string(opt->seeds) +
+                             " seed(s), mean of " + std::to_string(r.samples) + " sample(s) per clip and seed";
+        s2m::view::write_report_html(*out, metrics, details, report);
         bool any_diffusion = false;
         for (const auto& m : metrics) any_diffusion = any_diffusion || m.contains("samples");
         if (any_diffusion)
@@ -48,7 +55,7 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
             std::printf("%-34s %10.2f %12.2f %14.2f %8.3f %10.1f\n", it.key().c_str(), v("MPJPE_cm"), v("MPJPE_Legs_cm"),
                         v("MPJVE_Legs_cm_s"), v("MRPE_m"), v("drift_percent"));
         }
-        std::cout << "report written to " << *out << "/ (metrics.json, metrics.csv, table.tex)\n";
+        std::cout << "report written to " << *out << "/ (metrics.json, metrics.csv, table.tex, report.html)\n";
         return 0;
     };
 }

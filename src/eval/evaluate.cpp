@@ -38,7 +38,7 @@ std::string model_name(const std::string& path) {
 
 }  // namespace
 
-nlohmann::json evaluate_models(const EvaluateOptions& o) {
+nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* details) {
     if (o.models.empty()) fail_input("evaluate: give at least one --model");
     if (o.seeds < 1) fail_input("--seeds: expected at least 1");
     const auto inputs = infer::load_inputs({o.data}, o.split, 30);
@@ -47,6 +47,10 @@ nlohmann::json evaluate_models(const EvaluateOptions& o) {
     std::vector<MotionSequence> truth;
     for (const auto& in : inputs) truth.push_back(from_pose_frames(Eigen::Matrix<float, -1, -1, Eigen::RowMajor>(in.poses).data(), in.frames(), in.rate_hz));
 
+    if (details) {
+        details->clips = inputs;
+        details->models.clear();
+    }
     nlohmann::json all = nlohmann::json::object();
     for (size_t mi = 0; mi < o.models.size(); ++mi) {
         train::ModelBundle model = train::load_model(train::model_file(o.models[mi]));
@@ -55,6 +59,14 @@ nlohmann::json evaluate_models(const EvaluateOptions& o) {
         const bool with_di = o.double_integration && mi == 0;
         MetricSet overall, overall_di;
         std::vector<MetricSet> per_clip(inputs.size()), per_clip_di(inputs.size());
+        ModelDetails md;
+        md.name = name;
+        md.dir = o.models[mi];
+        std::vector<RunningStat> joint_error(kBodyJoints);
+        if (details) {
+            md.frame_error_cm.resize(inputs.size());
+            for (size_t c = 0; c < inputs.size(); ++c) md.frame_error_cm[c].assign(static_cast<size_t>(inputs[c].frames()), 0.f);
+        }
         for (int seed = 0; seed < o.seeds; ++seed) {
             infer::ReconstructOptions ro = o.reconstruct;
             ro.seed = o.reconstruct.seed + static_cast<uint64_t>(seed);
@@ -62,7 +74,22 @@ nlohmann::json evaluate_models(const EvaluateOptions& o) {
             const auto rec = infer::reconstruct(model, inputs, ro);
             for (size_t c = 0; c < inputs.size(); ++c) {
                 const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = rec[c].poses;
-                accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip[c]);
+                const MotionSequence predicted = from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz);
+                accumulate_metrics(predicted, truth[c], per_clip[c]);
+                if (!details) continue;
+                // The report's per-joint bars and error-over-time curves: root-relative joint errors,
+                // as MPJPE_cm.
+                for (int f = 0; f < predicted.frames(); ++f) {
+                    double sum = 0;
+                    for (int j = 0; j < kBodyJoints; ++j) {
+                        const size_t k = static_cast<size_t>(f * kBodyJoints + j);
+                        const double e = (predicted.joints_rel_m[k] - truth[c].joints_rel_m[k]).norm() * 100;
+                        joint_error[static_cast<size_t>(j)].add(e);
+                        sum += e;
+                    }
+                    md.frame_error_cm[c][static_cast<size_t>(f)] += static_cast<float>(sum / kBodyJoints / o.seeds);
+                }
+                if (seed == 0) md.poses.push_back(rec[c].poses);
             }
             if (with_di) {
                 // Same poses, root from double integration of the feet's world accelerations.
@@ -92,6 +119,10 @@ nlohmann::json evaluate_models(const EvaluateOptions& o) {
             return j;
         };
         all[name] = pack(per_clip, overall);
+        if (details) {
+            for (const auto& s : joint_error) md.joint_error_cm.push_back(s.mean());
+            details->models.push_back(std::move(md));
+        }
         if (with_di) {
             all[name + "+double_integration"] = pack(per_clip_di, overall_di);
             all[name + "+double_integration"]["root"] = "double_integration";

@@ -10,6 +10,7 @@
 #include "step2motion/core/progress.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/model/baselines.hpp"
+#include "step2motion/model/conditioning.hpp"
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/sampler.hpp"
 #include "step2motion/train/model_bundle.hpp"
@@ -44,6 +45,21 @@ struct WindowKey {
 };
 
 }  // namespace
+
+const std::vector<std::string>& attention_components() {
+    // From the model's own component table, so that the labels follow its head order.
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& c : model::insole_components()) {
+            const std::string n = c.name;  // lpressure_toes, lpressure_heel, limu, lothers, r...
+            const std::string side = n[0] == 'l' ? "left_" : "right_";
+            const std::string part = n.substr(1);
+            out.push_back(side + (part == "pressure_toes" ? "toes" : part == "pressure_heel" ? "heel" : part == "imu" ? "imu" : "force_cop"));
+        }
+        return out;
+    }();
+    return names;
+}
 
 int sampler_steps(const ReconstructOptions& options) {
     if (options.sampler != "fast") return 0;

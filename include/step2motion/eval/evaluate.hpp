@@ -19,8 +19,22 @@ struct EvaluateOptions {
     bool double_integration = false;
 };
 
+// What the HTML report shows beyond metrics.json: per-joint and per-frame errors, and the first seed's
+// reconstructions for its players.
+struct ModelDetails {
+    std::string name, dir;                       // metrics.json key, model folder
+    std::vector<double> joint_error_cm;          // 21 body joints: mean over frames, clips and seeds
+    std::vector<std::vector<float>> frame_error_cm;  // per clip, per frame: MPJPE over 21 joints, mean over seeds
+    std::vector<Eigen::MatrixXf> poses;          // per clip: the first seed's F x 66 poses
+};
+struct EvaluationDetails {
+    std::vector<infer::InsoleSequence> clips;    // inputs with ground truth, in evaluation order
+    std::vector<ModelDetails> models;            // in --model order (double integration not repeated)
+};
+
 // {"<model folder name>": {"overall": {"MPJPE_cm": {"mean":…, "std":…}, …}, "clips": {"<clip>": {…}}}, …}
-nlohmann::json evaluate_models(const EvaluateOptions& options);
+// `details` (optional) receives what the HTML report needs.
+nlohmann::json evaluate_models(const EvaluateOptions& options, EvaluationDetails* details = nullptr);
 
 // metrics.json, metrics.csv, table.tex under `dir` (atomic writes).
 void write_report(const std::string& dir, const nlohmann::json& metrics);

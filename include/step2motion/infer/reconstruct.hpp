@@ -39,11 +39,17 @@ struct ReconstructOptions {
 
 struct Reconstruction {
     Eigen::MatrixXf poses;    // F x 66, metres: root displacement + 21 root-relative joints
-    // With details: per frame, per body part (left leg, right leg, body), per insole component
-    // (left heel, left toes, left IMU, left force+CoP, then right), the attention weight on the same
-    // frame of that component, averaged over layers (and samples). Empty for regressors.
+    // With details: per frame, per body part (left leg, right leg, body), per insole component in the
+    // model's head order (attention_components(): left toes, left heel, left IMU, left force+CoP, then
+    // right), the attention weight on the same frame of that component, averaged over layers (and
+    // samples). Empty for regressors.
     std::vector<float> attention;  // F x 3 x 8
 };
+
+// Names of the 8 insole components in the order of Reconstruction::attention (the model's attention
+// heads, model::insole_components()): left_toes (pressure cells 9-16), left_heel (cells 1-8), left_imu,
+// left_force_cop, then the same for the right foot.
+const std::vector<std::string>& attention_components();
 
 // The denoising steps the options ask for: 0 = every level of the schedule (ddpm), else N (fast:
 // --steps, default 20).
