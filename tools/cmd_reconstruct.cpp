@@ -96,8 +96,10 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
                 j["rate_hz"] = rate_hz;
                 j["frames"] = in.frames();
                 j["body_parts"] = {"left_leg", "right_leg", "body"};
-                j["components"] = {"left_heel", "left_toes", "left_imu", "left_force_cop",
-                                   "right_heel", "right_toes", "right_imu", "right_force_cop"};
+                // In the order of the model's insole components (model::insole_components()): the
+                // attention rows are indexed by the network's heads, toes (cells 8-15) before heel (0-7).
+                j["components"] = {"left_toes", "left_heel", "left_imu", "left_force_cop",
+                                   "right_toes", "right_heel", "right_imu", "right_force_cop"};
                 j["attention_note"] = "per frame, body part and insole component: the attention weight on the same frame of that component, averaged over layers";
                 nlohmann::json att = nlohmann::json::array(), con = nlohmann::json::array();
                 for (int f = 0; f < in.frames(); ++f) {

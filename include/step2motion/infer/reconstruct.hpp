@@ -39,7 +39,7 @@ struct ReconstructOptions {
 struct Reconstruction {
     Eigen::MatrixXf poses;    // F x 66, metres: root displacement + 21 root-relative joints
     // With details: per frame, per body part (left leg, right leg, body), per insole component
-    // (left heel, left toes, left IMU, left force+CoP, then right), the attention weight on the same
+    // (left toes, left heel, left IMU, left force+CoP, then right: model::insole_components()), the attention weight on the same
     // frame of that component, averaged over layers (and samples). Empty for regressors.
     std::vector<float> attention;  // F x 3 x 8
 };
