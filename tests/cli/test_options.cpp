@@ -3,8 +3,10 @@
 // equal to what `s2m … --help` lists and checks that each named test does use its option.
 #include <gtest/gtest.h>
 
-#include <csignal>
 #include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
