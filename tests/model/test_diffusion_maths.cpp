@@ -76,15 +76,16 @@ TEST(DiffusionMaths, QSampleAndPosteriorMatchTheirClosedForms) {
         EXPECT_NEAR(s.posterior_std[t].item<double>(), std::sqrt(var), 1e-3 * std::sqrt(var) + 1e-6) << t;
         const auto expect_post = c1 * x0d[t] + c2 * xtd[t] + std::sqrt(var) * zd[t];
         EXPECT_LT(max_abs_diff(post[t], expect_post), 1e-3) << "posterior t=" << t;
-        // Marginal consistency, from the tables the sampler uses.
+        // Marginal consistency, from the tables the sampler uses (float32: 1 − ᾱ₁ = 1e-4 carries a
+        // relative rounding error of ~6e-4, hence 5e-4 at small t).
         const double k1 = s.posterior_coeff_1[t].item<double>(), k2 = s.posterior_coeff_2[t].item<double>();
         const double sd = s.posterior_std[t].item<double>();
-        EXPECT_NEAR(k1 + k2 * std::sqrt(a), std::sqrt(ap), 1e-4) << t;
-        EXPECT_NEAR(k2 * k2 * (1 - a) + sd * sd, 1 - ap, 1e-4) << t;
+        EXPECT_NEAR(k1 + k2 * std::sqrt(a), std::sqrt(ap), 5e-4) << t;
+        EXPECT_NEAR(k2 * k2 * (1 - a) + sd * sd, 1 - ap, 5e-4) << t;
     }
     // t = 1 is the last ancestral step: the posterior mean is x₀ itself and there is no noise.
-    EXPECT_NEAR(s.posterior_coeff_1[1].item<double>(), 1.0, 1e-4);
-    EXPECT_NEAR(s.posterior_coeff_2[1].item<double>(), 0.0, 1e-4);
+    EXPECT_NEAR(s.posterior_coeff_1[1].item<double>(), 1.0, 5e-4);
+    EXPECT_NEAR(s.posterior_coeff_2[1].item<double>(), 0.0, 5e-4);
     EXPECT_NEAR(s.posterior_std[1].item<double>(), 0.0, 1e-3);
 }
 
