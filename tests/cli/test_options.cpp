@@ -46,6 +46,14 @@ std::string read_text(const fs::path& p) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// A synthesised Moticon export without its "# Start time" line (the wall clock of the run).
+std::string insole_text(const fs::path& p) {
+    std::string t = read_text(p);
+    const auto start = t.find("# Start time");
+    if (start != std::string::npos) t.erase(start, t.find('\n', start) - start);
+    return t;
+}
+
 // Options named in a CLI11 help text ("  -v,--verbose  …" → "-v,--verbose"), without -h,--help, and
 // the subcommands it lists.
 void parse_help(const std::string& help, std::set<std::string>* options, std::vector<std::string>* subcommands) {
@@ -173,13 +181,15 @@ TEST(CliOptions, GlobalVersionThreadsVerboseQuiet) {
         const auto j = nlohmann::json::parse(s2m_ok("-q --threads " + std::to_string(threads) + " info --system --json"));
         EXPECT_EQ(j["torch_threads"].get<int>(), threads);
     }
-    // -v: the debug line of the precision choice; without it, none.
-    out = s2m_ok("-v --threads 1 info --system");
+    // -v: the debug line of reconstruct's precision choice (--precision auto); without it, none.
+    const fs::path dir = test::temp_dir("cli_global");
+    const std::string rec = " reconstruct --model " + (kSource / "models" / "demo-mlp").string() + " " +
+                            (kSource / "data" / "moticon" / "230927_102137.txt").string() + " --out " + (dir / "rec").string();
+    out = s2m_ok("-v --threads 1" + rec);
     EXPECT_NE(out.find("debug: precision auto"), std::string::npos) << out;
-    out = s2m_ok("--threads 1 info --system");
+    out = s2m_ok("--threads 1" + rec);
     EXPECT_EQ(out.find("debug:"), std::string::npos) << out;
     // -q: the retarget's info line only without it.
-    const fs::path dir = test::temp_dir("cli_global");
     out = s2m_ok("retarget " + (kCmu / "07_01.bvh").string() + " --map cmu --out " + dir.string());
     EXPECT_NE(out.find("info: "), std::string::npos) << out;
     out = s2m_ok("-q retarget " + (kCmu / "07_01.bvh").string() + " --map cmu --out " + dir.string());
@@ -197,8 +207,6 @@ TEST(CliOptions, InfoSystemAndScale) {
     ASSERT_TRUE(a.contains("height_m")) << a.dump();
     // auto detects CMU's 0.056444 m units.
     EXPECT_NEAR(b["height_m"].get<double>() / a["height_m"].get<double>(), 0.1 / 0.056444, 1e-3);
-    std::string out;
-    EXPECT_EQ(test::run_s2m("-q info " + bvh + " --scale -2", &out), 2) << out;
 }
 
 // retarget --scale (explicit = auto for CMU's unit; another scale scales the skeleton) and --fps.
@@ -209,7 +217,7 @@ TEST(CliOptions, RetargetScaleAndFps) {
     s2m_ok("-q retarget " + in + " --map cmu --scale 0.056444 --out " + (dir / "cmu").string());
     s2m_ok("-q retarget " + in + " --map cmu --scale 0.03 --out " + (dir / "small").string());
     s2m_ok("-q retarget " + in + " --map cmu --fps 30 --out " + (dir / "fps30").string());
-    EXPECT_EQ(read_text(dir / "auto" / "07_01.bvh"), read_text(dir / "cmu" / "07_01.bvh"));
+    EXPECT_TRUE(read_text(dir / "auto" / "07_01.bvh") == read_text(dir / "cmu" / "07_01.bvh"));
     const io::Bvh a = io::read_bvh((dir / "auto" / "07_01.bvh").string());
     const io::Bvh s = io::read_bvh((dir / "small" / "07_01.bvh").string());
     const io::Bvh r = io::read_bvh((dir / "fps30" / "07_01.bvh").string());
@@ -234,7 +242,8 @@ TEST(CliOptions, SynthAndPreprocessOptions) {
     const fs::path plain = synth("plain", "");
     // --layout with the project's copy = the built-in layout; with every sensor area doubled the
     // pressures (force over area) change.
-    EXPECT_EQ(read_text(synth("layout", " --layout " + (kSource / "data" / "moticon" / "sensor-layout.json").string())), read_text(plain));
+    EXPECT_TRUE(insole_text(synth("layout", " --layout " + (kSource / "data" / "moticon" / "sensor-layout.json").string())) ==
+                insole_text(plain));
     auto layout = nlohmann::json::parse(read_text(kSource / "data" / "moticon" / "sensor-layout.json"));
     for (auto& s : layout["sensors"])
         for (auto& [size, area] : s["area_cm2"].items()) area = area.get<double>() * 2;
@@ -256,7 +265,7 @@ TEST(CliOptions, SynthAndPreprocessOptions) {
     EXPECT_NEAR(slow.frames(), base.frames() / 2.0, 2);
     EXPECT_EQ(base.insole_size, 7);
     // --scale: CMU's unit explicitly = auto; half of it gives a skeleton half as tall.
-    EXPECT_EQ(read_text(synth("scale", " --scale 0.056444")), read_text(plain));
+    EXPECT_TRUE(insole_text(synth("scale", " --scale 0.056444")) == insole_text(plain));
     synth("half", " --scale 0.028222");
     const double h_plain = kin::skeleton_from_bvh(io::read_bvh((dir / "plain" / "S1" / "mocap" / "07_01.bvh").string()), 1).rest_height_m();
     const double h_half = kin::skeleton_from_bvh(io::read_bvh((dir / "half" / "S1" / "mocap" / "07_01.bvh").string()), 1).rest_height_m();
@@ -305,7 +314,7 @@ TEST(CliOptions, ReconstructInputsAndOptions) {
     EXPECT_EQ(in_folder, 2u);
     EXPECT_EQ(in_one, 1u);
     const std::string one_name = fs::directory_iterator(dir / "one")->path().stem().string();
-    EXPECT_EQ(read_text(dir / "one" / (one_name + ".bvh")), read_text(dir / "folder" / (one_name + ".bvh")));
+    EXPECT_TRUE(read_text(dir / "one" / (one_name + ".bvh")) == read_text(dir / "folder" / (one_name + ".bvh")));
 
     // --seed: another seed, another sample; --samples 2: another motion again.
     s2m_ok(rec + ds.string() + ":07_01 --seed 4 --out " + (dir / "seed4").string());
@@ -317,7 +326,7 @@ TEST(CliOptions, ReconstructInputsAndOptions) {
     s2m_ok(rec + ds.string() + ":07_01 --seed 3 --guidance 2 --out " + (dir / "g2").string());
     s2m_ok(rec + ds.string() + ":07_01 --seed 3 --guidance 1 --out " + (dir / "g1").string());
     EXPECT_GT(max_value_diff(bvh("one", one_name), bvh("g2", one_name)), 1e-3);
-    EXPECT_EQ(read_text(dir / "g1" / (one_name + ".bvh")), read_text(dir / "one" / (one_name + ".bvh")));
+    EXPECT_TRUE(read_text(dir / "g1" / (one_name + ".bvh")) == read_text(dir / "one" / (one_name + ".bvh")));
 
     // --precision bf16: the same motion to within bf16 rounding, not the same numbers.
     s2m_ok("-q --threads 2 reconstruct --model " + model + " " + ds.string() + ":07_01 --sampler fast --steps 2 --seed 3 --precision bf16 --out " +
