@@ -95,8 +95,7 @@ TEST(Retarget, OtherConventionsMapWithTheirPresets) {
     for (const auto& [file, preset] : cases) {
         const Errors e = check_clip((shared / file).string(), preset);
         EXPECT_LT(e.fk_ik_mm, 0.1) << file;
-        // Every preset maps joints onto source joints (no `between` points here), so each canonical
-        // joint sits on its source joint: 0.00 mm measured for all three.
+        // Each canonical joint lands on its mapped source point (0.00 mm measured for all three).
         EXPECT_LT(e.retarget_mm, 0.1) << file << " (" << preset << ") worst joint "
                                       << kin::kJointNames[static_cast<size_t>(std::max(0, e.worst_joint))];
         std::printf("%s (%s): worst mapped-joint deviation %.2f mm\n", file.c_str(), preset.c_str(), e.retarget_mm);
