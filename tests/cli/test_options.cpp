@@ -498,7 +498,7 @@ TEST(CliOptions, BenchSmoke) {
         EXPECT_NE(o.find(expect), std::string::npos) << cmd << "\n" << o;
     };
     run("bench_io " + (kCmu / "07_01.bvh").string(), "bvh_read_mb_s");
-    run("bench_model 2 2 1", "parameters: denoiser");
+    run("bench_model --smoke", "training, batch 64");
     run("bench_data --smoke", "preprocess 1 min");
     run("bench_synth --smoke", "synthesise 1 min");
 }
