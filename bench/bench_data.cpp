@@ -1,6 +1,7 @@
 // Data-path figures: Moticon text parse speed (MB/s), and the time `s2m preprocess` needs for one
 // hour of 100 Hz insoles with 240 Hz mocap (12 clips of 5 min, generated here, BVH + sync CSV).
-// Targets (issue 3): >= 100 MB/s and < 10 s.
+// Targets (issue 3): >= 100 MB/s and < 10 s. `bench_data --smoke` runs the same steps on a minute of
+// data (4 clips of 15 s), for the test suite: it checks that the program works, not its figures.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -84,12 +85,17 @@ kin::Motion synthetic_mocap(int frames) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    const bool smoke = argc > 1 && std::string(argv[1]) == "--smoke";
+    if (argc > 2 || (argc == 2 && !smoke)) {
+        std::fprintf(stderr, "usage: bench_data [--smoke]\n");
+        return 2;
+    }
     const fs::path dir = fs::temp_directory_path() / ("s2m_bench_data_" + std::to_string(::getpid()));
     fs::create_directories(dir);
 
     // 1. Moticon parse speed on one hour of exporter-formatted text.
-    const std::string text = io::format_moticon(synthetic_insoles(360000, 1));
+    const std::string text = io::format_moticon(synthetic_insoles(smoke ? 6000 : 360000, 1));
     double best = 1e9;
     int frames = 0;
     for (int k = 0; k < 3; ++k) {
@@ -98,7 +104,7 @@ int main() {
         best = std::min(best, seconds_since(t0));
         frames = r.frames();
     }
-    std::printf("moticon parse: %.1f MB in %.3f s = %.0f MB/s (%d frames, 1 h at 100 Hz)\n", text.size() / 1e6, best,
+    std::printf("moticon parse: %.1f MB in %.3f s = %.0f MB/s (%d frames at 100 Hz)\n", text.size() / 1e6, best,
                 text.size() / 1e6 / best, frames);
 
     // The real exports, when ../shared is there (small files: per-file overheads count).
@@ -120,7 +126,7 @@ int main() {
     }
 
     // 2. One hour of recordings: 12 clips x 5 min, 100 Hz insoles (lead 0.5 s) + 240 Hz BVH + sync.
-    const int clips = 12, clip_s = 300;
+    const int clips = smoke ? 4 : 12, clip_s = smoke ? 15 : 300;
     const auto g0 = std::chrono::steady_clock::now();
     const kin::Motion mocap = synthetic_mocap(clip_s * 240);
     const io::Bvh bvh = kin::bvh_from_motion(mocap);
@@ -137,7 +143,7 @@ int main() {
         sync.mocap = {0, clip_s * 240, 0};
         write_file_atomic((dir / subject / "sync.csv" / (seq + ".csv")).string(), io::format_sync_csv(sync));
     }
-    std::printf("generated 1 h (%d clips) in %.1f s under %s\n", clips, seconds_since(g0), dir.c_str());
+    std::printf("generated %d min (%d clips) in %.1f s under %s\n", clips * clip_s / 60, clips, seconds_since(g0), dir.c_str());
 
     // What `s2m preprocess --input DIR --out DATA.h5` does, timed from the files to the dataset.
     const auto t0 = std::chrono::steady_clock::now();
@@ -175,9 +181,9 @@ int main() {
         (void)r;
         (void)m;
     }
-    std::printf("preprocess 1 h (100 Hz insoles + 240 Hz BVH): %.2f s (clips %.2f s on %d threads, HDF5 write %.2f s); "
+    std::printf("preprocess %d min (100 Hz insoles + 240 Hz BVH): %.2f s (clips %.2f s on %d threads, HDF5 write %.2f s); "
                 "%ld frames at 30 Hz, %.1f MB dataset\n",
-                total, t_build, available_cores(), t_write, out_frames, fs::file_size(dir / "data.h5") / 1e6);
+                clips * clip_s / 60, total, t_build, available_cores(), t_write, out_frames, fs::file_size(dir / "data.h5") / 1e6);
     fs::remove_all(dir);
     return 0;
 }

@@ -1,7 +1,7 @@
 // Speed of the Step2Motion networks at the paper's size (hidden 256, 2 layers, window 100):
 // ms per denoiser pass (batch 1) fp32/bf16 with and without cached conditioning, a full sampled
 // window, and training throughput (batch 64, forward + backward + Adam) fp32 and bf16 autocast.
-// Usage: bench_model [threads=2] [passes=200] [train_steps=10]
+// Usage: bench_model [threads=2] [passes=200] [train_steps=10], or bench_model --smoke (the test suite).
 #include "step2motion/core/system.hpp"
 #include "step2motion/model/diffusion.hpp"
 #include "step2motion/model/networks.hpp"
@@ -86,12 +86,14 @@ Timing train_step_time(Step2Motion& model, const DiffusionSchedule& sched, bool 
 int main(int argc, char** argv) {
     s2m::ensure_fast_blas(argc, argv);
     // Positional counts; anything else (--help, a typo) gets the usage line instead of a crash.
-    int counts[3] = {2, 200, 10};
-    for (int i = 1; i < argc && i <= 3; ++i) {
+    // --smoke (for the test suite): 2 fp32 passes, 1 fp32 training step, no whole sampled windows.
+    const bool smoke = argc == 2 && std::string(argv[1]) == "--smoke";
+    int counts[3] = {2, smoke ? 2 : 200, smoke ? 1 : 10};
+    for (int i = 1; !smoke && i < argc && i <= 3; ++i) {
         char* end = nullptr;
         const long v = std::strtol(argv[i], &end, 10);
         if (end == argv[i] || *end != '\0' || v < 1 || v > 100000 || argc > 4) {
-            std::fprintf(stderr, "usage: bench_model [threads=2] [passes=200] [train_steps=10] (positive integers)\n");
+            std::fprintf(stderr, "usage: bench_model [threads=2] [passes=200] [train_steps=10] (positive integers), or bench_model --smoke\n");
             return argv[i] == std::string("--help") || argv[i] == std::string("-h") ? 0 : 2;
         }
         counts[i - 1] = static_cast<int>(v);
@@ -122,8 +124,9 @@ int main(int argc, char** argv) {
     torch::NoGradGuard ng;
     auto x = torch::randn({1, cfg.input_T, kPoseValues}), c = torch::randn({1, cfg.input_T, kInsoleChannels});
     auto t = torch::full({1}, 100, torch::kLong);
-    const int warm = std::max(5, passes / 10);
+    const int warm = smoke ? 1 : std::max(5, passes / 10);
     for (bool bf16 : {false, true}) {
+        if (smoke && bf16) continue;  // bf16 is emulated (slow) on CPUs without it
         auto cond = [&] {
             Autocast ac(bf16);
             return model->condition(c);
@@ -155,6 +158,7 @@ int main(int argc, char** argv) {
     // Whole windows: 200 ancestral steps vs a 20-step DDIM, and 8 windows in lockstep.
     auto c8 = c.expand({8, cfg.input_T, kInsoleChannels}).contiguous();
     for (bool bf16 : {false, true}) {
+        if (smoke) break;
         SamplerOptions o;
         o.bf16 = bf16;
         auto full = time_calls(0, 1, [&] { sample_poses(model, sched, c, o); });
@@ -167,7 +171,7 @@ int main(int argc, char** argv) {
                     bf16 ? "bf16" : "fp32", full.wall_ms, full.cpu_ms, few.wall_ms, few.cpu_ms, batch8.wall_ms / 8,
                     batch8.cpu_ms / 8);
     }
-    {
+    if (!smoke) {
         // Effect of bf16 on a whole 20-step sample from the same noise.
         SamplerOptions o;
         o.steps = 20;
@@ -183,6 +187,7 @@ int main(int argc, char** argv) {
     {
         torch::AutoGradMode grad_on(true);
         for (bool bf16 : {false, true}) {
+            if (smoke && bf16) continue;
             auto tm = train_step_time(model, sched, bf16, train_steps);
             std::printf("training, batch 64, forward+backward+Adam (%s): %.1f windows/s wall, %.1f windows/s per "
                         "CPU-second x %d threads\n",

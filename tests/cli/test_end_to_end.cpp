@@ -20,39 +20,50 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     const fs::path dir = test::temp_dir("end_to_end");
     const fs::path cmu = test::project_data() / "mocap" / "cmu";
     std::string out;
-    // Two synthetic subjects from the bundled clips: S1 trains, S2 (another take of the walk with
-    // another body) is the test subject.
-    ASSERT_EQ(test::run_s2m("-q synth " + (cmu / "07_01.bvh").string() + " " + (cmu / "09_01.bvh").string() + " " +
+    // The bundled walk 07_01 (2.6 s) cut in two: its first half trains (subject S1, with the run and
+    // the dance), its second half is the test subject S2 (another body weight, realistic sensor noise).
+    // No frame of the test clip is ever trained on; each half is longer than tiny.json's window.
+    const io::Bvh walk = io::read_bvh((cmu / "07_01.bvh").string());
+    const int cut = walk.num_frames / 2;
+    io::Bvh head = walk, tail = walk;
+    head.num_frames = cut;
+    head.values.resize(size_t(cut) * size_t(walk.num_channels));
+    tail.num_frames = walk.num_frames - cut;
+    tail.values.assign(walk.values.begin() + long(cut) * walk.num_channels, walk.values.end());
+    fs::create_directories(dir / "cut");
+    io::write_bvh((dir / "cut" / "07_01_a.bvh").string(), head);
+    io::write_bvh((dir / "cut" / "07_01_b.bvh").string(), tail);
+    ASSERT_EQ(test::run_s2m("-q synth " + (dir / "cut" / "07_01_a.bvh").string() + " " + (cmu / "09_01.bvh").string() + " " +
                                 (cmu / "05_03.bvh").string() + " --map cmu --subject S1 --out " + (dir / "ds").string(),
                             &out),
               0)
         << out;
-    ASSERT_EQ(test::run_s2m("-q synth " + (cmu / "07_01.bvh").string() + " --map cmu --subject S2 --weight-kg 60 --seed 3 --out " +
-                                (dir / "ds").string(),
+    ASSERT_EQ(test::run_s2m("-q synth " + (dir / "cut" / "07_01_b.bvh").string() +
+                                " --map cmu --subject S2 --weight-kg 60 --noise realistic --seed 3 --out " + (dir / "ds").string(),
                             &out),
               0)
         << out;
     const fs::path data = dir / "data.h5";
-    ASSERT_EQ(test::run_s2m("-q preprocess --input " + (dir / "ds").string() + " --out " + data.string() +
+    ASSERT_EQ(test::run_s2m("-q --threads 2 preprocess --input " + (dir / "ds").string() + " --out " + data.string() +
                                 " --test-subjects S2 --val-fraction 0 --seed 1",
                             &out),
               0)
         << out;
-    // The tiny config, trained for 400 short epochs with the demo model's schedule options (about
-    // 40 s on 2 cores): enough for the sampler to beat the mean pose.
+    // The tiny config, trained for 400 short pose epochs with the demo model's schedule options (about
+    // 40 s on 2 cores): enough for the sampler to beat the mean pose; 20 root epochs.
     const fs::path model = dir / "model";
-    const fs::path config = test::tiny_config_with({{"hidden_dim", 64}, {"epochs_pose", 400}, {"epochs_trans", 5},
+    const fs::path config = test::tiny_config_with({{"hidden_dim", 64}, {"epochs_pose", 400}, {"epochs_trans", 20},
                                               {"max_windows_per_epoch", 128}, {"batch_size", 32},
                                               {"zero_terminal_snr", true}, {"timestep_power", 0.5}},
                                              dir / "step2motion.json");
-    ASSERT_EQ(test::run_s2m("-q train --config " + config.string() + " --data " + data.string() + " --out " + model.string(), &out), 0)
+    ASSERT_EQ(test::run_s2m("-q --threads 2 train --config " + config.string() + " --data " + data.string() + " --out " + model.string(), &out), 0)
         << out;
     ASSERT_TRUE(fs::exists(model / "model.pt"));
 
     // Reconstruct the test clip and a real Moticon recording (no mocap: the IMU filter path).
     const fs::path rec = dir / "rec";
     const fs::path real = test::project_data() / "moticon" / "230927_102114.txt";
-    ASSERT_EQ(test::run_s2m("-q reconstruct --model " + model.string() + " " + data.string() + " " + real.string() +
+    ASSERT_EQ(test::run_s2m("-q --threads 2 reconstruct --model " + model.string() + " " + data.string() + " " + real.string() +
                                 " --out " + rec.string() + " --sampler fast --steps 10 --samples 2 --details",
                             &out),
               0)
@@ -76,8 +87,8 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
 
     // Evaluate: finite metrics, and the reconstruction beats predicting the training mean pose.
     const fs::path report = dir / "report";
-    ASSERT_EQ(test::run_s2m("-q evaluate --model " + model.string() + " --data " + data.string() +
-                                " --seeds 2 --sampler fast --steps 2 --samples 4 --out " + report.string(),
+    ASSERT_EQ(test::run_s2m("-q --threads 2 evaluate --model " + model.string() + " --data " + data.string() +
+                                " --seeds 2 --sampler fast --steps 2 --samples 4 --double-integration --out " + report.string(),
                             &out),
               0)
         << out;
@@ -98,22 +109,39 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     const fs::path mlp_config = test::tiny_config_with({{"model_type", "mlp"}, {"hidden_dim", 128}, {"epochs_pose", 100},
                                                   {"epochs_trans", 5}, {"max_windows_per_epoch", 128}, {"batch_size", 32}},
                                                  dir / "mlp.json");
-    ASSERT_EQ(test::run_s2m("-q train --config " + mlp_config.string() + " --data " + data.string() + " --out " + mlp.string(), &out), 0)
+    ASSERT_EQ(test::run_s2m("-q --threads 2 train --config " + mlp_config.string() + " --data " + data.string() + " --out " + mlp.string(), &out), 0)
         << out;
-    ASSERT_EQ(test::run_s2m("-q evaluate --model " + mlp.string() + " --data " + data.string() + " --out " + (dir / "report_mlp").string(), &out), 0)
+    ASSERT_EQ(test::run_s2m("-q --threads 2 evaluate --model " + mlp.string() + " --data " + data.string() + " --out " + (dir / "report_mlp").string(), &out), 0)
         << out;
     std::ifstream in_mlp(dir / "report_mlp" / "metrics.json");
     const auto mlp_overall = nlohmann::json::parse(in_mlp)["mlp"]["overall"];
 
-    // Mean-pose baseline: the training split's mean joint positions in every frame.
-    eval::MetricSet mean_pose;
+    // Mean-pose baseline: the training split's mean joint positions in every frame. Zero-displacement
+    // baseline for the root: the true poses, the root standing still.
+    eval::MetricSet mean_pose, zero_root;
+    int test_clips = 0;
     for (const auto& clip : ds.clips) {
         if (clip.split != "test") continue;
+        ++test_clips;
         io::RowMatrixXf pred = clip.poses;
         for (int f = 0; f < pred.rows(); ++f)
             for (int k = 0; k < 66; ++k) pred(f, k) = ds.stats.pose_mean[k];
         eval::accumulate_metrics(eval::from_pose_frames(pred.data(), clip.frames(), 30),
                                  eval::from_pose_frames(clip.poses.data(), clip.frames(), 30), mean_pose);
+        io::RowMatrixXf still = clip.poses;
+        still.leftCols(3).setZero();
+        eval::accumulate_metrics(eval::from_pose_frames(still.data(), clip.frames(), 30),
+                                 eval::from_pose_frames(clip.poses.data(), clip.frames(), 30), zero_root);
+    }
+    ASSERT_EQ(test_clips, 1);
+    // The root network against both baselines, on root position error and end-point drift.
+    const auto& di = metrics["model+double_integration"]["overall"];
+    for (const char* key : {"MRPE_m", "drift_percent"}) {
+        const double net = overall[key]["mean"].get<double>();
+        std::printf("end-to-end root %s: network %.3f, zero displacement %.3f, double integration %.3f\n", key, net,
+                    zero_root[key].mean(), di[key]["mean"].get<double>());
+        EXPECT_LT(net, zero_root[key].mean()) << key;
+        EXPECT_LT(net, di[key]["mean"].get<double>()) << key;
     }
     EXPECT_LT(overall["MPJPE_cm"]["mean"].get<double>(), mean_pose["MPJPE_cm"].mean());
     EXPECT_LT(overall["MPJPE_Legs_cm"]["mean"].get<double>(), mean_pose["MPJPE_Legs_cm"].mean());

@@ -191,10 +191,9 @@ TEST(MocapFrames, InsoleFrameFromRestPoseAndGravityRemoved) {
 // mean vertical world acceleration is about 0, and so is the whole world acceleration while the foot
 // is still. Raw specific force averages +1 g up instead; a wrong filter would not remove it.
 TEST(OrientationFilter, RealWalksHaveZeroMeanVerticalAcceleration) {
-    S2M_REQUIRE_SHARED();
     for (const char* name : {"230927_102114.txt", "230927_102137.txt", "230927_102231.txt"}) {
         SCOPED_TRACE(name);
-        const io::MoticonRecording rec = io::read_moticon((test::shared_dir() / "data" / "moticon" / name).string());
+        const io::MoticonRecording rec = io::read_moticon((test::project_data() / "moticon" / name).string());
         Eigen::MatrixXf ch = io::insole_channels(rec);
         imu::accelerations_to_world_filtered(ch, rec.rate_hz);
         for (int foot = 0; foot < 2; ++foot) {

@@ -232,9 +232,8 @@ TEST(PreprocessCli, MalformedInputsGiveOneLineWithFileAndLine) {
 }
 
 TEST(InfoCli, MoticonJson) {
-    S2M_REQUIRE_SHARED();
     std::string log;
-    const std::string path = (test::shared_dir() / "data" / "moticon" / "230927_102137.txt").string();
+    const std::string path = (test::project_data() / "moticon" / "230927_102137.txt").string();
     ASSERT_EQ(test::run_s2m("info --json " + path, &log), 0) << log;
     const auto j = nlohmann::json::parse(log);
     EXPECT_EQ(j["format"], "moticon");

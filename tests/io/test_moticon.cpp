@@ -50,7 +50,8 @@ void expect_same(const io::MoticonRecording& a, const io::MoticonRecording& b) {
     }
 }
 
-std::string real_path(const char* name) { return (test::shared_dir() / "data" / "moticon" / name).string(); }
+// The real exports are bundled in data/moticon (the same files as ../shared/data/moticon).
+std::string real_path(const char* name) { return (test::project_data() / "moticon" / name).string(); }
 
 // A small recording with a bit of everything, built in memory.
 io::MoticonRecording small_recording(int n, unsigned seed) {
@@ -74,7 +75,6 @@ io::MoticonRecording small_recording(int n, unsigned seed) {
 }  // namespace
 
 TEST(Moticon, RealExportsParse) {
-    S2M_REQUIRE_SHARED();
     for (const auto& f : kReal) {
         SCOPED_TRACE(f.name);
         const io::MoticonRecording rec = io::read_moticon(real_path(f.name));
@@ -94,7 +94,6 @@ TEST(Moticon, RealExportsParse) {
 }
 
 TEST(Moticon, EventColumnsKeptAsText) {
-    S2M_REQUIRE_SHARED();
     const io::MoticonRecording rec = io::read_moticon(real_path("walk_data_with_events_text_export.txt"));
     const io::MoticonColumn* label = rec.find_extra("Right Events label");
     ASSERT_NE(label, nullptr);
@@ -110,7 +109,6 @@ TEST(Moticon, EventColumnsKeptAsText) {
 
 // Total force = sum p_k A_k and COP = area-weighted centroid, with the layout the project carries.
 TEST(Moticon, ForceAndCopMatchSensorLayout) {
-    S2M_REQUIRE_SHARED();
     const io::SensorLayout& layout = io::default_sensor_layout();
     for (const auto& f : kReal) {
         SCOPED_TRACE(f.name);
@@ -155,7 +153,6 @@ TEST(Moticon, ProjectCarriesLayout) {
 }
 
 TEST(Moticon, RealRoundTripIsExact) {
-    S2M_REQUIRE_SHARED();
     for (const auto& f : kReal) {
         SCOPED_TRACE(f.name);
         const io::MoticonRecording a = io::read_moticon(real_path(f.name));

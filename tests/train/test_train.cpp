@@ -96,7 +96,13 @@ TEST(Train, LossDecreasesAndTheBestModelLoads) {
     EXPECT_LT(log[13]["train_loss"].get<double>(), log[6]["train_loss"].get<double>());
     EXPECT_TRUE(log[0].contains("val_mpjpe_cm"));
     EXPECT_TRUE(log[6].contains("val_root_loss"));
-    EXPECT_GT(log[0]["windows_per_s"].get<double>(), 0);
+    // Throughput is the windows trained over the epoch's training time: max_windows_per_epoch (64) of
+    // the 138 available.
+    for (const auto& line : log) {
+        EXPECT_EQ(line["windows"].get<int>(), 64);
+        EXPECT_NEAR(line["windows_per_s"].get<double>(), 64 / line["train_time_s"].get<double>(),
+                    1e-9 * line["windows_per_s"].get<double>());
+    }
     const auto model = train::load_model((dir / "model.pt").string());
     EXPECT_EQ(model.config.hidden_dim, 32);
     EXPECT_EQ(model.stats.pose_mean.size(), 66u);
@@ -234,4 +240,51 @@ TEST(Train, BadConfigsAreRefusedBeforeTraining) {
     auto config = tiny();
     config.input_T = 41;
     EXPECT_THROW(train::check_trainable(config, set, "toy"), InputError);
+}
+
+// Every config the project ships parses and builds its model, whose networks run on a window of its
+// size; every shipped model loads (format, version, config, weights, statistics) and was trained with
+// the model type and sizes of its config.json.
+TEST(Train, ShippedConfigsAndModelsBuildAndLoad) {
+    int configs = 0;
+    for (const auto& e : fs::directory_iterator(fs::path(S2M_SOURCE_DIR) / "configs")) {
+        if (e.path().extension() != ".json") continue;
+        SCOPED_TRACE(e.path().filename().string());
+        const auto config = train::read_train_config(e.path().string());
+        torch::manual_seed(1);
+        auto bundle = train::ModelBundle::create(config);
+        EXPECT_GT(bundle.parameter_count(), 0);
+        bundle.train(false);
+        torch::NoGradGuard no_grad;
+        const auto insoles = torch::randn({1, config.input_T, 50});
+        torch::Tensor poses;
+        if (bundle.is_diffusion()) {
+            const auto cond = bundle.diffusion->condition(insoles);
+            poses = bundle.diffusion->denoise(torch::randn({1, config.input_T, 63}), torch::full({1}, int64_t(config.diffusion_T), torch::kLong),
+                                              &cond);
+        } else {
+            poses = bundle.mlp ? bundle.mlp->forward(insoles) : bundle.transformer->forward(insoles);
+        }
+        EXPECT_EQ(poses.sizes().vec(), (std::vector<int64_t>{1, config.input_T, 63}));
+        EXPECT_TRUE(torch::isfinite(poses).all().item<bool>());
+        const auto root = bundle.root->forward(insoles);
+        EXPECT_EQ(root.sizes().vec(), (std::vector<int64_t>{1, config.input_T, 3}));
+        ++configs;
+    }
+    EXPECT_GE(configs, 5);
+    int models = 0;
+    for (const auto& e : fs::directory_iterator(fs::path(S2M_SOURCE_DIR) / "models")) {
+        if (!fs::is_directory(e.path())) continue;
+        SCOPED_TRACE(e.path().filename().string());
+        const auto bundle = train::load_model(train::model_file(e.path().string()));
+        const auto config = train::read_train_config((e.path() / "config.json").string());
+        EXPECT_EQ(bundle.config.model_type, config.model_type);
+        EXPECT_EQ(bundle.config.hidden_dim, config.hidden_dim);
+        EXPECT_EQ(bundle.config.input_T, config.input_T);
+        EXPECT_EQ(bundle.config.diffusion_T, config.diffusion_T);
+        EXPECT_EQ(bundle.stats.pose_mean.size(), 66u);
+        EXPECT_EQ(bundle.stats.insole_std.size(), 50u);
+        ++models;
+    }
+    EXPECT_EQ(models, 3);
 }
