@@ -2,6 +2,8 @@
 # Installs the Debian 12 packages step2motion needs (when missing), then configures and builds
 # Release into build/ (CLI at build/bin/s2m). Idempotent and incremental.
 #   S2M_BUILD_DIR=dir  S2M_JOBS=n  S2M_SKIP_APT=1 (never call apt-get)
+#   scripts/build.sh --deps-only   install the packages and stop
+#   S2M_CMAKE_ARGS="..."           extra arguments for the first configure (scripts/test.sh --sanitize)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,10 +38,13 @@ if [ -e "$blas" ] && [ "$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linu
   fi
 fi
 
+[ "${1:-}" = "--deps-only" ] && exit 0
+
 build_dir="${S2M_BUILD_DIR:-build}"
 jobs="${S2M_JOBS:-$(nproc)}"
 if [ ! -f "$build_dir/build.ninja" ]; then
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # shellcheck disable=SC2086
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release ${S2M_CMAKE_ARGS:-} >/dev/null
 fi
 cmake --build "$build_dir" -j "$jobs"
 echo "build.sh: built $build_dir/bin/s2m" >&2

@@ -14,6 +14,8 @@ std::filesystem::path shared_dir();
 std::filesystem::path temp_dir(const std::string& name);
 // Runs build/bin/s2m with arguments; returns the exit code, and stdout+stderr in `output`.
 int run_s2m(const std::string& args, std::string* output = nullptr);
+// Whether build/bin/s2m exists (not in the torch-free sanitizer build).
+bool have_cli();
 
 }  // namespace s2m::test
 

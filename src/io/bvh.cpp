@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <strings.h>
 
 #include "step2motion/core/error.hpp"
@@ -182,20 +183,28 @@ Bvh parse_bvh(std::string_view text, const std::string& source) {
     if (t != "MOTION") lex.fail("expected MOTION after the hierarchy, found " + Lexer::describe(t));
     lex.expect("Frames:", "after MOTION");
     long frames = lex.integer("Frames:");
+    const long frames_line = lex.line();
     if (frames < 0) lex.fail("expected a non-negative frame count, found " + std::to_string(frames));
     lex.expect("Frame", "after the frame count");
     lex.expect("Time:", "after Frame");
     double ft = lex.number("Frame Time:");
     if (!(ft > 0)) lex.fail("expected a positive Frame Time, found " + std::to_string(ft));
     bvh.frame_time_s = ft;
-    bvh.num_frames = static_cast<int>(frames);
 
     // Frame rows: one line each; the fast path of the reader.
     const int nc = bvh.num_channels;
-    bvh.values.resize(static_cast<size_t>(frames) * nc);
-    // Move to the end of the "Frame Time" line.
     size_t pos = lex.pos();
     long line = lex.line();
+    // The count is checked against what the rest of the file can hold before anything is allocated:
+    // a row of nc values takes at least 2 * nc bytes ("0 0 ... 0\n"), the last one without its newline.
+    const size_t rest = text.size() - pos;
+    const long most = nc > 0 ? static_cast<long>((rest + 1) / (2 * static_cast<size_t>(nc))) : 0;
+    if (frames > most || frames > std::numeric_limits<int>::max())
+        fail_input(source, frames_line, "Frames: " + std::to_string(frames) + " is more than the " + std::to_string(most) +
+                                     " frames of " + std::to_string(nc) + " values the rest of the file can hold");
+    bvh.num_frames = static_cast<int>(frames);
+    bvh.values.resize(static_cast<size_t>(frames) * nc);
+    // Move to the end of the "Frame Time" line.
     while (pos < text.size() && text[pos] != '\n') {
         if (!is_space(text[pos])) fail_input(source, line, "unexpected text after Frame Time");
         ++pos;

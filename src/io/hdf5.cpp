@@ -2,6 +2,9 @@
 #include <H5Cpp.h>
 
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <limits>
 #include <set>
 
 #include "step2motion/core/error.hpp"
@@ -14,6 +17,9 @@ namespace s2m::io {
 namespace {
 
 const char* const kFormatName = "step2motion-dataset";
+// Size of the file being read: what any count or extent it claims is checked against.
+thread_local hsize_t g_file_bytes = 0;
+constexpr hsize_t kMaxInflation = 1100;
 const char* const kPoseLayout =
     "66 = root displacement from the previous frame (x, y, z; world, metres) + 21 non-root joints "
     "(joints 1..21 of /skeleton/joint_names, x y z each) relative to the root, world-oriented, metres";
@@ -93,8 +99,18 @@ std::vector<T> read_array(const H5::Group& g, const char* name, const H5::PredTy
     const int rank = sp.getSimpleExtentNdims();
     dims.assign(static_cast<size_t>(rank), 0);
     sp.getSimpleExtentDims(dims.data());
+    // The extent is the file's claim: it must fit what the dataset stores before anything is allocated
+    // (deflate packs at most ~1032:1; our files are 4-9:1), so memory stays proportional to the file.
     hsize_t total = 1;
-    for (hsize_t d : dims) total *= d;
+    for (hsize_t d : dims) {
+        if (d != 0 && total > std::numeric_limits<hsize_t>::max() / d)
+            fail_input(file, 0, where + "/" + name + ": dimensions overflow");
+        total *= d;
+    }
+    const hsize_t stored = std::min<hsize_t>(ds.getStorageSize(), g_file_bytes);
+    if (total > (stored * kMaxInflation + 4096) / sizeof(T))
+        fail_input(file, 0, where + "/" + name + ": claims " + std::to_string(total) + " values but stores " +
+                                std::to_string(stored) + " bytes");
     std::vector<T> out(total);
     if (total) ds.read(out.data(), type);
     return out;
@@ -113,8 +129,12 @@ void write_strings(H5::Group& g, const char* name, const std::vector<std::string
 std::vector<std::string> read_strings(const H5::Group& g, const char* name, const std::string& file) {
     if (!g.nameExists(name)) fail_input(file, 0, std::string("missing dataset '") + name + "'");
     H5::DataSet ds = g.openDataSet(name);
+    H5::DataSpace sp = ds.getSpace();
+    if (sp.getSimpleExtentNdims() != 1) fail_input(file, 0, std::string("'") + name + "': expected a list of strings");
     hsize_t n = 0;
-    ds.getSpace().getSimpleExtentDims(&n);
+    sp.getSimpleExtentDims(&n);
+    // Every variable-length string takes at least 16 bytes of the file.
+    if (n > g_file_bytes / 16) fail_input(file, 0, std::string("'") + name + "': claims more strings than the file holds");
     H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
     std::vector<char*> p(n, nullptr);
     if (n) ds.read(p.data(), t);
@@ -142,7 +162,22 @@ std::vector<std::string> clip_groups(const H5::Group& clips) {
 
 H5::H5File open_dataset_file(const std::string& path) {
     if (!H5::H5File::isHdf5(path.c_str())) fail_input(path, 0, "not an HDF5 file");
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    g_file_bytes = ec ? 0 : static_cast<hsize_t>(bytes);
     return H5::H5File(path, H5F_ACC_RDONLY);
+}
+
+// A file image in memory, through the core driver (HDF5 copies the buffer; nothing touches the disk).
+H5::H5File open_dataset_image(const void* data, size_t size, const std::string& source) {
+    static const unsigned char kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (size < 8 || std::memcmp(data, kSignature, 8) != 0) fail_input(source, 0, "not an HDF5 file");
+    g_file_bytes = size;
+    H5::FileAccPropList fapl;
+    if (H5Pset_fapl_core(fapl.getId(), 1 << 16, false) < 0 ||
+        H5Pset_file_image(fapl.getId(), const_cast<void*>(data), size) < 0)
+        fail_input(source, 0, "cannot open the HDF5 image");
+    return H5::H5File(source, H5F_ACC_RDONLY, H5::FileCreatPropList::DEFAULT, fapl);
 }
 
 }  // namespace
@@ -227,11 +262,14 @@ void write_dataset(const std::string& path, const Dataset& d) {
     out.commit();
 }
 
-Dataset read_dataset(const std::string& path) {
+namespace {
+
+template <typename Open>
+Dataset read_dataset_from(const std::string& path, Open open) {
     H5::Exception::dontPrint();
     Dataset d;
     try {
-        H5::H5File f = open_dataset_file(path);
+        H5::H5File f = open();
         check_format(f, path);
         d.rate_hz = get_double(f, "rate_hz");
         for (unsigned i = 0; i < static_cast<unsigned>(f.getNumAttrs()); ++i) {
@@ -306,11 +344,12 @@ Dataset read_dataset(const std::string& path) {
     return d;
 }
 
-DatasetSummary read_dataset_summary(const std::string& path) {
+template <typename Open>
+DatasetSummary read_dataset_summary_from(const std::string& path, Open open) {
     H5::Exception::dontPrint();
     DatasetSummary s;
     try {
-        H5::H5File f = open_dataset_file(path);
+        H5::H5File f = open();
         check_format(f, path);
         s.format_version = static_cast<int>(get_long(f, "format_version"));
         s.rate_hz = get_double(f, "rate_hz");
@@ -325,6 +364,7 @@ DatasetSummary read_dataset_summary(const std::string& path) {
             for (const std::string& gname : clip_groups(cg)) {
                 H5::Group g = cg.openGroup(gname);
                 const long n = get_long(g, "frames");
+                if (n < 0 || n > (1L << 40)) fail_input(path, 0, "/clips/" + gname + ": frames " + std::to_string(n) + " is not a frame count");
                 const std::string split = get_str(g, "split");
                 ++s.clips;
                 s.frames += n;
@@ -340,6 +380,21 @@ DatasetSummary read_dataset_summary(const std::string& path) {
         fail_input(path, 0, "HDF5 read failed: " + e.getDetailMsg());
     }
     return s;
+}
+
+}  // namespace
+
+Dataset read_dataset(const std::string& path) {
+    return read_dataset_from(path, [&] { return open_dataset_file(path); });
+}
+Dataset read_dataset_image(const void* data, size_t size, const std::string& source) {
+    return read_dataset_from(source, [&] { return open_dataset_image(data, size, source); });
+}
+DatasetSummary read_dataset_summary(const std::string& path) {
+    return read_dataset_summary_from(path, [&] { return open_dataset_file(path); });
+}
+DatasetSummary read_dataset_summary_image(const void* data, size_t size, const std::string& source) {
+    return read_dataset_summary_from(source, [&] { return open_dataset_image(data, size, source); });
 }
 
 }  // namespace s2m::io

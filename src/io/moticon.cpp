@@ -178,7 +178,8 @@ MoticonRecording parse_moticon(std::string_view text, const std::string& source)
         line_no = before_no;
         break;
     }
-    data_start = pos;
+    // A file that ends with the column header and no newline leaves pos one past the end.
+    data_start = std::min(pos, text.size());
     data_line0 = line_no;
     if (header_lines.empty())
         fail_input(source, 1, "no header: expected '# ' metadata lines and a '# time<TAB>...' column header");
