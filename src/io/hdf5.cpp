@@ -257,7 +257,7 @@ void write_dataset(const std::string& path, const Dataset& d) {
         }
         f.close();
     } catch (const H5::Exception& e) {
-        fail_input(path, 0, "HDF5 write failed: " + e.getDetailMsg());
+        fail_input(path, 0, write_failure(path) + " (HDF5: " + e.getDetailMsg() + ")");
     }
     out.commit();
 }
