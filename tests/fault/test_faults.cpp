@@ -1,7 +1,8 @@
 // Faults a user's machine has: the process killed outright (SIGKILL, OOM killer) at any moment, a
 // full disk, and two training runs started into one folder. Outputs must appear complete or not at
 // all; a killed training must leave a last.pt that loads.
-//   S2M_FAULT_KILLS=N  kill points per command (default 20)
+//   S2M_FAULT_KILLS=N  kill points per command (default 6, so that the suite's run stays under a minute;
+//                      the figures in the issue-18 report are from S2M_FAULT_KILLS=20)
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -132,12 +133,12 @@ struct Subject {
 
 int kills_per_command() {
     const char* e = std::getenv("S2M_FAULT_KILLS");
-    return e && std::atoi(e) > 0 ? std::atoi(e) : 20;
+    return e && std::atoi(e) > 0 ? std::atoi(e) : 6;
 }
 
 // Runs the command to the end once (how many temporaries it writes, how long it takes), then
 // `kills` times killed with SIGKILL: at a random temporary (the k-th created, k random) after a random
-// delay of 0-2 ms, or, every fourth time, at a random moment of the run.
+// delay of 0-300 us, or, every fourth time, at a random moment of the run.
 KillFigures kill_test(const Subject& s, const fs::path& root) {
     std::mt19937 rng(1234);
     KillFigures fig;
@@ -185,7 +186,7 @@ KillFigures kill_test(const Subject& s, const fs::path& root) {
                 }
             }
             // The temporary was created: let the write run on for a random while.
-            const auto delay = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2000)(rng));
+            const auto delay = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 300)(rng));
             const auto until = Clock::now() + delay;
             while (Clock::now() < until) {
             }
@@ -270,18 +271,18 @@ void check_model_dir(const fs::path& dir, KillFigures& fig) {
         }
     }
     if (fs::exists(dir / "config.json")) {
-        EXPECT_NO_THROW((void)nlohmann::json::parse(slurp(dir / "config.json"))) << dir;
+        EXPECT_TRUE(nlohmann::json::accept(slurp(dir / "config.json"))) << dir;
         ++fig.complete_outputs;
     }
     if (fs::exists(dir / "train_log.jsonl")) {
         std::istringstream log(slurp(dir / "train_log.jsonl"));
         const std::string text = log.str();
         EXPECT_TRUE(text.empty() || text.back() == '\n') << "log ends mid-line: " << dir;
-        for (std::string line; std::getline(log, line);) EXPECT_NO_THROW((void)nlohmann::json::parse(line)) << line;
+        for (std::string line; std::getline(log, line);) EXPECT_TRUE(nlohmann::json::accept(line)) << line;
     }
 }
 
-const std::vector<std::string> kRealRecordings = {"230927_102114", "230927_102231"};
+const std::vector<std::string> kRealRecordings = {"walk_data_with_events_text_export"};
 
 void check_reconstructions(const fs::path& dir, KillFigures& fig, const std::map<std::string, int>& frames) {
     for (const auto& [name, n] : frames) {
@@ -297,14 +298,16 @@ void check_reconstructions(const fs::path& dir, KillFigures& fig, const std::map
             }
         }
         const fs::path details = dir / (name + ".json");
-        if (fs::exists(details)) EXPECT_NO_THROW((void)nlohmann::json::parse(slurp(details))) << details;
+        if (fs::exists(details)) {
+            EXPECT_TRUE(nlohmann::json::accept(slurp(details))) << details;
+        }
     }
 }
 
 std::string reconstruct_args(const fs::path& out) {
     std::string a = "-q reconstruct --model " + (fs::path(S2M_SOURCE_DIR) / "models" / "demo").string();
     for (const auto& r : kRealRecordings) a += " " + (test::project_data() / "moticon" / (r + ".txt")).string();
-    return a + " --out " + out.string() + " --sampler fast --steps 2 --details";
+    return a + " --out " + out.string() + " --sampler fast --steps 1 --details";
 }
 
 }  // namespace
@@ -415,7 +418,7 @@ TEST(DiskFull, OneLineAndNoPartialFile) {
         {"preprocess", "-q preprocess --input " + f.synth.string() + " --out " + (mnt / "data.h5").string(), {"data.h5"}},
         {"train", "-q train --config " + f.config.string() + " --data " + f.data.string() + " --out " + (mnt / "model").string(),
          {"model/last.pt", "model/model.pt"}},
-        {"reconstruct", reconstruct_args(mnt / "rec"), {"rec/230927_102114.bvh", "rec/230927_102231.bvh"}},
+        {"reconstruct", reconstruct_args(mnt / "rec"), {"rec/walk_data_with_events_text_export.bvh"}},
     };
     for (const auto& c : cases) {
         std::string msg;
