@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "step2motion/io/dataset.hpp"
+#include "step2motion/io/moticon.hpp"
 
 namespace fs = std::filesystem;
 using namespace s2m;
