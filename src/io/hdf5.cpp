@@ -124,6 +124,7 @@ void write_strings(H5::Group& g, const char* name, const std::vector<std::string
     std::vector<const char*> p;
     for (const auto& s : v) p.push_back(s.c_str());
     if (n) ds.write(p.data(), t);
+    ds.close();  // closed here, so that a failure throws (a destructor only prints it)
 }
 
 std::vector<std::string> read_strings(const H5::Group& g, const char* name, const std::string& file) {
@@ -203,7 +204,10 @@ void write_dataset(const std::string& path, const Dataset& d) {
         write_strings(sk, "joint_names", d.joint_names);
         std::vector<int> parents(d.joint_parents.begin(), d.joint_parents.end());
         const hsize_t nj = parents.size();
-        sk.createDataSet("joint_parents", H5::PredType::NATIVE_INT, H5::DataSpace(1, &nj)).write(parents.data(), H5::PredType::NATIVE_INT);
+        H5::DataSet jp = sk.createDataSet("joint_parents", H5::PredType::NATIVE_INT, H5::DataSpace(1, &nj));
+        jp.write(parents.data(), H5::PredType::NATIVE_INT);
+        jp.close();
+        sk.close();
 
         if (!d.stats.empty()) {
             H5::Group ng = f.createGroup("normalization");
@@ -211,12 +215,13 @@ void write_dataset(const std::string& path, const Dataset& d) {
             attr_long(ng, "frames", d.stats.frames);
             attr_str(ng, "rule", "z-score per channel; std < 1e-6 stored as 1");
             auto vec = [&](const char* name, const Eigen::VectorXf& v) {
-                write_matrix(ng, name, H5::PredType::NATIVE_FLOAT, v.data(), static_cast<hsize_t>(v.size()), 0, false);
+                write_matrix(ng, name, H5::PredType::NATIVE_FLOAT, v.data(), static_cast<hsize_t>(v.size()), 0, false).close();
             };
             vec("pose_mean", d.stats.pose_mean);
             vec("pose_std", d.stats.pose_std);
             vec("insole_mean", d.stats.insole_mean);
             vec("insole_std", d.stats.insole_std);
+            ng.close();
         }
 
         H5::Group cg = f.createGroup("clips");
@@ -253,8 +258,18 @@ void write_dataset(const std::string& path, const Dataset& d) {
             attr_str(v, "meaning", "1 = both source samples around this frame were recorded (not gap-filled); columns left, right");
             H5::DataSet o = write_matrix(g, "offsets_m", H5::PredType::NATIVE_DOUBLE, c.offsets_m.data(), kDatasetJoints, 3, false);
             attr_str(o, "meaning", "rest-pose offset of each joint from its parent, parent frame, metres");
-            write_matrix(g, "root_start_m", H5::PredType::NATIVE_DOUBLE, c.root_start_m.data(), 3, 0, false);
+            write_matrix(g, "root_start_m", H5::PredType::NATIVE_DOUBLE, c.root_start_m.data(), 3, 0, false).close();
+            // Every object is closed explicitly: closing writes out its cached data, and the C++ API's
+            // destructors only print a failure (a full disk) and go on, which left a partial file renamed
+            // into place.
+            p.close();
+            s.close();
+            v.close();
+            o.close();
+            g.close();
         }
+        cg.close();
+        f.flush(H5F_SCOPE_GLOBAL);
         f.close();
     } catch (const H5::Exception& e) {
         fail_input(path, 0, write_failure(path) + " (HDF5: " + e.getDetailMsg() + ")");
