@@ -6,7 +6,9 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(HDF5 REQUIRED COMPONENTS C CXX)
 find_package(pugixml REQUIRED)
-find_package(Torch REQUIRED)
+if(S2M_TORCH)
+  find_package(Torch REQUIRED)
+endif()
 
 add_library(s2m_deps INTERFACE)
 target_link_libraries(s2m_deps INTERFACE

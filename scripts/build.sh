@@ -5,14 +5,18 @@
 #   --torch pip (or S2M_TORCH=pip): against the CUDA LibTorch of PyPI's torch wheel instead, installed
 #   into the ignored virtualenv .venv-torch (S2M_TORCH_VENV, S2M_TORCH_VERSION=2.11.0), built in
 #   build-torch-pip/. Debian's LibTorch (CPU) stays the default.
+#   scripts/build.sh --deps-only   install the packages and stop
+#   S2M_CMAKE_ARGS="..."           extra arguments for the first configure (scripts/test.sh --sanitize)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 torch_source=${S2M_TORCH:-debian}
+deps_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --deps-only) deps_only=1; shift ;;
     --torch) torch_source=${2:-}; shift 2 ;;
     --torch=*) torch_source=${1#--torch=}; shift ;;
-    *) echo "build.sh: unknown option $1 (expected --torch debian|pip)" >&2; exit 2 ;;
+    *) echo "build.sh: unknown option $1 (expected --deps-only or --torch debian|pip)" >&2; exit 2 ;;
   esac
 done
 case "$torch_source" in debian|pip) ;; *) echo "build.sh: --torch $torch_source: expected debian or pip" >&2; exit 2 ;; esac
@@ -48,6 +52,8 @@ if [ -e "$blas" ] && [ "$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linu
   fi
 fi
 
+[ "$deps_only" = 1 ] && exit 0
+
 cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
 if [ "$torch_source" = pip ]; then
   venv=${S2M_TORCH_VENV:-.venv-torch}
@@ -68,7 +74,8 @@ else
 fi
 jobs="${S2M_JOBS:-$(nproc)}"
 if [ ! -f "$build_dir/build.ninja" ]; then
-  cmake -S . -B "$build_dir" "${cmake_args[@]}" >/dev/null
+  # shellcheck disable=SC2086
+  cmake -S . -B "$build_dir" "${cmake_args[@]}" ${S2M_CMAKE_ARGS:-} >/dev/null
 fi
 cmake --build "$build_dir" -j "$jobs"
 echo "build.sh: built $build_dir/bin/s2m" >&2

@@ -26,6 +26,8 @@ fs::path temp_dir(const std::string& name) {
     return p;
 }
 
+bool have_cli() { return fs::exists(fs::path(S2M_BINARY_DIR) / "bin" / "s2m"); }
+
 int run_s2m(const std::string& args, std::string* output) {
     std::string cmd = std::string(S2M_BINARY_DIR) + "/bin/s2m " + args + " 2>&1";
     FILE* pipe = ::popen(cmd.c_str(), "r");

@@ -18,6 +18,8 @@ std::filesystem::path temp_dir(const std::string& name);
 int run_s2m(const std::string& args, std::string* output = nullptr);
 // configs/tiny.json with `overrides` applied, written to `path`; returns `path`.
 std::filesystem::path tiny_config_with(const nlohmann::json& overrides, const std::filesystem::path& path);
+// Whether build/bin/s2m exists (not in the torch-free sanitizer build).
+bool have_cli();
 
 }  // namespace s2m::test
 

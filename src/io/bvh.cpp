@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <strings.h>
 
 #include "step2motion/core/error.hpp"
@@ -182,27 +183,34 @@ Bvh parse_bvh(std::string_view text, const std::string& source) {
     if (t != "MOTION") lex.fail("expected MOTION after the hierarchy, found " + Lexer::describe(t));
     lex.expect("Frames:", "after MOTION");
     long frames = lex.integer("Frames:");
+    const long frames_line = lex.line();
     if (frames < 0) lex.fail("expected a non-negative frame count, found " + std::to_string(frames));
     lex.expect("Frame", "after the frame count");
     lex.expect("Time:", "after Frame");
     double ft = lex.number("Frame Time:");
     if (!(ft > 0)) lex.fail("expected a positive Frame Time, found " + std::to_string(ft));
     bvh.frame_time_s = ft;
-    bvh.num_frames = static_cast<int>(frames);
 
     // Frame rows: one line each; the fast path of the reader.
     const int nc = bvh.num_channels;
-    bvh.values.resize(static_cast<size_t>(frames) * nc);
-    // Move to the end of the "Frame Time" line.
     size_t pos = lex.pos();
     long line = lex.line();
+    if (frames > std::numeric_limits<int>::max())
+        fail_input(source, frames_line, "Frames: " + std::to_string(frames) + " is more frames than a BVH file can hold");
+    // The count is not trusted for the allocation: a row of nc values takes at least 2 * nc bytes
+    // ("0 0 ... 0\n"), so memory is reserved for no more rows than the rest of the file can hold, and a
+    // short file ends in "expected N frames, found M" below.
+    const size_t rest = text.size() - pos;
+    const long most = nc > 0 ? static_cast<long>((rest + 1) / (2 * static_cast<size_t>(nc))) : 0;
+    bvh.num_frames = static_cast<int>(frames);
+    bvh.values.reserve(static_cast<size_t>(std::min(frames, most)) * static_cast<size_t>(nc));
+    // Move to the end of the "Frame Time" line.
     while (pos < text.size() && text[pos] != '\n') {
         if (!is_space(text[pos])) fail_input(source, line, "unexpected text after Frame Time");
         ++pos;
     }
     const char* p = text.data() + pos;
     const char* end = text.data() + text.size();
-    double* out = bvh.values.data();
     for (long f = 0; f < frames; ++f) {
         // Next non-empty line.
         while (p < end && is_space(*p)) {
@@ -229,7 +237,7 @@ Bvh parse_bvh(std::string_view text, const std::string& source) {
                                              std::to_string(c + 1) + ", found " +
                                              Lexer::describe(std::string_view(p, static_cast<size_t>(e - p))));
             }
-            *out++ = v;
+            bvh.values.push_back(v);
             p = ptr;
         }
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) ++p;

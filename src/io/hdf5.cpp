@@ -2,6 +2,9 @@
 #include <H5Cpp.h>
 
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <limits>
 #include <set>
 
 #include "step2motion/core/error.hpp"
@@ -14,6 +17,9 @@ namespace s2m::io {
 namespace {
 
 const char* const kFormatName = "step2motion-dataset";
+// Size of the file being read: what any count or extent it claims is checked against.
+thread_local hsize_t g_file_bytes = 0;
+constexpr hsize_t kMaxInflation = 1100;
 const char* const kPoseLayout =
     "66 = root displacement from the previous frame (x, y, z; world, metres) + 21 non-root joints "
     "(joints 1..21 of /skeleton/joint_names, x y z each) relative to the root, world-oriented, metres";
@@ -93,8 +99,18 @@ std::vector<T> read_array(const H5::Group& g, const char* name, const H5::PredTy
     const int rank = sp.getSimpleExtentNdims();
     dims.assign(static_cast<size_t>(rank), 0);
     sp.getSimpleExtentDims(dims.data());
+    // The extent is the file's claim: it must fit what the dataset stores before anything is allocated
+    // (deflate packs at most ~1032:1; our files are 4-9:1), so memory stays proportional to the file.
     hsize_t total = 1;
-    for (hsize_t d : dims) total *= d;
+    for (hsize_t d : dims) {
+        if (d != 0 && total > std::numeric_limits<hsize_t>::max() / d)
+            fail_input(file, 0, where + "/" + name + ": dimensions overflow");
+        total *= d;
+    }
+    const hsize_t stored = std::min<hsize_t>(ds.getStorageSize(), g_file_bytes);
+    if (total > (stored * kMaxInflation + 4096) / sizeof(T))
+        fail_input(file, 0, where + "/" + name + ": claims " + std::to_string(total) + " values but stores " +
+                                std::to_string(stored) + " bytes");
     std::vector<T> out(total);
     if (total) ds.read(out.data(), type);
     return out;
@@ -108,13 +124,18 @@ void write_strings(H5::Group& g, const char* name, const std::vector<std::string
     std::vector<const char*> p;
     for (const auto& s : v) p.push_back(s.c_str());
     if (n) ds.write(p.data(), t);
+    ds.close();  // closed here, so that a failure throws (a destructor only prints it)
 }
 
 std::vector<std::string> read_strings(const H5::Group& g, const char* name, const std::string& file) {
     if (!g.nameExists(name)) fail_input(file, 0, std::string("missing dataset '") + name + "'");
     H5::DataSet ds = g.openDataSet(name);
+    H5::DataSpace sp = ds.getSpace();
+    if (sp.getSimpleExtentNdims() != 1) fail_input(file, 0, std::string("'") + name + "': expected a list of strings");
     hsize_t n = 0;
-    ds.getSpace().getSimpleExtentDims(&n);
+    sp.getSimpleExtentDims(&n);
+    // Every variable-length string takes at least 16 bytes of the file.
+    if (n > g_file_bytes / 16) fail_input(file, 0, std::string("'") + name + "': claims more strings than the file holds");
     H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
     std::vector<char*> p(n, nullptr);
     if (n) ds.read(p.data(), t);
@@ -142,7 +163,22 @@ std::vector<std::string> clip_groups(const H5::Group& clips) {
 
 H5::H5File open_dataset_file(const std::string& path) {
     if (!H5::H5File::isHdf5(path.c_str())) fail_input(path, 0, "not an HDF5 file");
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    g_file_bytes = ec ? 0 : static_cast<hsize_t>(bytes);
     return H5::H5File(path, H5F_ACC_RDONLY);
+}
+
+// A file image in memory, through the core driver (HDF5 copies the buffer; nothing touches the disk).
+H5::H5File open_dataset_image(const void* data, size_t size, const std::string& source) {
+    static const unsigned char kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (size < 8 || std::memcmp(data, kSignature, 8) != 0) fail_input(source, 0, "not an HDF5 file");
+    g_file_bytes = size;
+    H5::FileAccPropList fapl;
+    if (H5Pset_fapl_core(fapl.getId(), 1 << 16, false) < 0 ||
+        H5Pset_file_image(fapl.getId(), const_cast<void*>(data), size) < 0)
+        fail_input(source, 0, "cannot open the HDF5 image");
+    return H5::H5File(source, H5F_ACC_RDONLY, H5::FileCreatPropList::DEFAULT, fapl);
 }
 
 }  // namespace
@@ -168,7 +204,10 @@ void write_dataset(const std::string& path, const Dataset& d) {
         write_strings(sk, "joint_names", d.joint_names);
         std::vector<int> parents(d.joint_parents.begin(), d.joint_parents.end());
         const hsize_t nj = parents.size();
-        sk.createDataSet("joint_parents", H5::PredType::NATIVE_INT, H5::DataSpace(1, &nj)).write(parents.data(), H5::PredType::NATIVE_INT);
+        H5::DataSet jp = sk.createDataSet("joint_parents", H5::PredType::NATIVE_INT, H5::DataSpace(1, &nj));
+        jp.write(parents.data(), H5::PredType::NATIVE_INT);
+        jp.close();
+        sk.close();
 
         if (!d.stats.empty()) {
             H5::Group ng = f.createGroup("normalization");
@@ -176,12 +215,13 @@ void write_dataset(const std::string& path, const Dataset& d) {
             attr_long(ng, "frames", d.stats.frames);
             attr_str(ng, "rule", "z-score per channel; std < 1e-6 stored as 1");
             auto vec = [&](const char* name, const Eigen::VectorXf& v) {
-                write_matrix(ng, name, H5::PredType::NATIVE_FLOAT, v.data(), static_cast<hsize_t>(v.size()), 0, false);
+                write_matrix(ng, name, H5::PredType::NATIVE_FLOAT, v.data(), static_cast<hsize_t>(v.size()), 0, false).close();
             };
             vec("pose_mean", d.stats.pose_mean);
             vec("pose_std", d.stats.pose_std);
             vec("insole_mean", d.stats.insole_mean);
             vec("insole_std", d.stats.insole_std);
+            ng.close();
         }
 
         H5::Group cg = f.createGroup("clips");
@@ -218,20 +258,33 @@ void write_dataset(const std::string& path, const Dataset& d) {
             attr_str(v, "meaning", "1 = both source samples around this frame were recorded (not gap-filled); columns left, right");
             H5::DataSet o = write_matrix(g, "offsets_m", H5::PredType::NATIVE_DOUBLE, c.offsets_m.data(), kDatasetJoints, 3, false);
             attr_str(o, "meaning", "rest-pose offset of each joint from its parent, parent frame, metres");
-            write_matrix(g, "root_start_m", H5::PredType::NATIVE_DOUBLE, c.root_start_m.data(), 3, 0, false);
+            write_matrix(g, "root_start_m", H5::PredType::NATIVE_DOUBLE, c.root_start_m.data(), 3, 0, false).close();
+            // Every object is closed explicitly: closing writes out its cached data, and the C++ API's
+            // destructors only print a failure (a full disk) and go on, which left a partial file renamed
+            // into place.
+            p.close();
+            s.close();
+            v.close();
+            o.close();
+            g.close();
         }
+        cg.close();
+        f.flush(H5F_SCOPE_GLOBAL);
         f.close();
     } catch (const H5::Exception& e) {
-        fail_input(path, 0, "HDF5 write failed: " + e.getDetailMsg());
+        fail_input(path, 0, write_failure(path) + " (HDF5: " + e.getDetailMsg() + ")");
     }
     out.commit();
 }
 
-Dataset read_dataset(const std::string& path) {
+namespace {
+
+template <typename Open>
+Dataset read_dataset_from(const std::string& path, Open open) {
     H5::Exception::dontPrint();
     Dataset d;
     try {
-        H5::H5File f = open_dataset_file(path);
+        H5::H5File f = open();
         check_format(f, path);
         d.rate_hz = get_double(f, "rate_hz");
         for (unsigned i = 0; i < static_cast<unsigned>(f.getNumAttrs()); ++i) {
@@ -306,11 +359,12 @@ Dataset read_dataset(const std::string& path) {
     return d;
 }
 
-DatasetSummary read_dataset_summary(const std::string& path) {
+template <typename Open>
+DatasetSummary read_dataset_summary_from(const std::string& path, Open open) {
     H5::Exception::dontPrint();
     DatasetSummary s;
     try {
-        H5::H5File f = open_dataset_file(path);
+        H5::H5File f = open();
         check_format(f, path);
         s.format_version = static_cast<int>(get_long(f, "format_version"));
         s.rate_hz = get_double(f, "rate_hz");
@@ -325,6 +379,7 @@ DatasetSummary read_dataset_summary(const std::string& path) {
             for (const std::string& gname : clip_groups(cg)) {
                 H5::Group g = cg.openGroup(gname);
                 const long n = get_long(g, "frames");
+                if (n < 0 || n > (1L << 40)) fail_input(path, 0, "/clips/" + gname + ": frames " + std::to_string(n) + " is not a frame count");
                 const std::string split = get_str(g, "split");
                 ++s.clips;
                 s.frames += n;
@@ -340,6 +395,21 @@ DatasetSummary read_dataset_summary(const std::string& path) {
         fail_input(path, 0, "HDF5 read failed: " + e.getDetailMsg());
     }
     return s;
+}
+
+}  // namespace
+
+Dataset read_dataset(const std::string& path) {
+    return read_dataset_from(path, [&] { return open_dataset_file(path); });
+}
+Dataset read_dataset_image(const void* data, size_t size, const std::string& source) {
+    return read_dataset_from(source, [&] { return open_dataset_image(data, size, source); });
+}
+DatasetSummary read_dataset_summary(const std::string& path) {
+    return read_dataset_summary_from(path, [&] { return open_dataset_file(path); });
+}
+DatasetSummary read_dataset_summary_image(const void* data, size_t size, const std::string& source) {
+    return read_dataset_summary_from(source, [&] { return open_dataset_image(data, size, source); });
 }
 
 }  // namespace s2m::io

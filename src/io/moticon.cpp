@@ -178,7 +178,8 @@ MoticonRecording parse_moticon(std::string_view text, const std::string& source)
         line_no = before_no;
         break;
     }
-    data_start = pos;
+    // A file that ends with the column header and no newline leaves pos one past the end.
+    data_start = std::min(pos, text.size());
     data_line0 = line_no;
     if (header_lines.empty())
         fail_input(source, 1, "no header: expected '# ' metadata lines and a '# time<TAB>...' column header");
@@ -559,9 +560,9 @@ std::string format_moticon(const MoticonRecording& rec, const MoticonWriteOption
         auto it = rec.header.find(key);
         if (it != rec.header.end()) header_line(it->first, it->second);
     }
-    for (const auto& [key, value] : rec.header)
-        if (std::find_if(std::begin(order), std::end(order), [&](const char* k) { return key == k; }) == std::end(order))
-            header_line(key, value);
+    for (const auto& kv : rec.header)  // (not a structured binding: clang 14 cannot capture one)
+        if (std::find_if(std::begin(order), std::end(order), [&](const char* k) { return kv.first == k; }) == std::end(order))
+            header_line(kv.first, kv.second);
     out += "# time";
     for (int ch = 0; ch < kInsoleChannels; ++ch)
         out += "\t" + moticon_channel_name(ch) + "[" + channel_unit_written(ch % kFootChannels) + "]";

@@ -25,7 +25,9 @@ bool parse_index(std::string_view s, long& out) {
     // "120.0" is accepted when it is integral.
     double d = 0;
     auto rd = std::from_chars(s.data(), s.data() + s.size(), d);
-    if (rd.ec != std::errc() || rd.ptr != s.data() + s.size() || d != static_cast<double>(static_cast<long>(d)))
+    // Range first: converting a double outside long's range is undefined behaviour.
+    if (rd.ec != std::errc() || rd.ptr != s.data() + s.size() || !(d >= -9.0e18 && d <= 9.0e18) ||
+        d != static_cast<double>(static_cast<long>(d)))
         return false;
     out = static_cast<long>(d);
     return true;

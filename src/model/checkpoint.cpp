@@ -47,7 +47,7 @@ void write_generic_dict(const std::string& path, const c10::impl::GenericDict& d
     auto bytes = torch::pickle_save(c10::IValue(dict));
     AtomicFile out(path);
     out.stream().write(bytes.data(), std::streamsize(bytes.size()));
-    if (!out.stream()) fail_input(path + ": write failed");
+    if (!out.stream()) fail_input(path, 0, write_failure(path));
     out.commit();
 }
 

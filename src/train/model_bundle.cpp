@@ -168,10 +168,14 @@ ModelBundle load_model(const std::string& path, model::TensorDict* extra, std::m
     ModelBundle b = ModelBundle::create(config);
     model::TensorDict weights;
     for (const auto& kv : g) {
+        // Every entry's type is checked before it is taken (toTensor() on anything else throws c10::Error).
+        if (!kv.key().isString()) fail_input(path, 0, "not a step2motion model file (a key that is not a string)");
         const std::string& k = kv.key().toStringRef();
         if (k.rfind("extra.", 0) == 0) {
+            if (!kv.value().isTensor()) fail_input(path, 0, "entry '" + k + "' is not a tensor");
             if (extra) (*extra)[k.substr(6)] = kv.value().toTensor();
         } else if (k.rfind("text.", 0) == 0) {
+            if (!kv.value().isString()) fail_input(path, 0, "entry '" + k + "' is not text");
             if (extra_text) (*extra_text)[k.substr(5)] = kv.value().toStringRef();
         } else if (kv.value().isTensor() && k.rfind("stats.", 0) != 0 && k.rfind("skeleton.", 0) != 0) {
             weights[k] = kv.value().toTensor();
@@ -197,6 +201,7 @@ ModelBundle load_model(const std::string& path, model::TensorDict* extra, std::m
         if (!(s > 0)) fail_input(path, 0, "statistics 'stats.insole_std' has values <= 0");
     auto sk = g.find("skeleton.offsets_m");
     if (sk != g.end()) {
+        if (!sk->value().isTensor()) fail_input(path, 0, "skeleton.offsets_m: expected 22 x 3 values");
         auto t = sk->value().toTensor().to(torch::kFloat64).contiguous();
         if (t.numel() != kin::kNumJoints * 3) fail_input(path, 0, "skeleton.offsets_m: expected 22 x 3 values");
         for (int k = 0; k < kin::kNumJoints; ++k)

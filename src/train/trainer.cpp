@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "step2motion/core/error.hpp"
@@ -359,11 +360,17 @@ bool Trainer::load_state(RunState& s) {
     load_optimizer(*pose_opt_, tensor_bytes(extra["optim_pose"]));
     load_optimizer(*root_opt_, tensor_bytes(extra["optim_root"]));
     s.phase = text["phase"];
-    s.epoch = std::stoi(text["epoch"]);
-    s.batch = std::stoi(text["batch"]);
-    s.best_pose = std::stod(text["best_pose"]);
-    s.best_root = std::stod(text["best_root"]);
-    s.root_epoch = text.count("root_epoch") ? std::stoi(text["root_epoch"]) : 0;
+    try {
+        s.epoch = std::stoi(text["epoch"]);
+        s.batch = std::stoi(text["batch"]);
+        s.best_pose = std::stod(text["best_pose"]);
+        s.best_root = std::stod(text["best_root"]);
+        s.root_epoch = text.count("root_epoch") ? std::stoi(text["root_epoch"]) : 0;
+    } catch (const std::logic_error&) {  // std::invalid_argument, std::out_of_range
+        fail_input(last.string(), 0, "training state without readable epoch/batch counters: not a resumable training state");
+    }
+    if (s.phase != "pose" && s.phase != "root" && s.phase != "done")
+        fail_input(last.string(), 0, "training state with an unknown phase '" + s.phase + "'");
     s.perm = extra.count("perm") ? extra["perm"] : torch::Tensor();
     set_generator_state(extra["rng_state"]);
     if (device_.is_cuda() && extra.count("rng_state_cuda")) set_generator_state(extra["rng_state_cuda"], device_);
@@ -400,12 +407,15 @@ bool Trainer::load_state(RunState& s) {
 
 void Trainer::log_epoch(const nlohmann::json& j) {
     if (!dp_.is_main()) return;
-    std::ofstream out(out_file("train_log.jsonl"), std::ios::app);
-    out << j.dump() << "\n";
+    append_record(out_file("train_log.jsonl"), j.dump() + "\n");  // whole lines only, even when killed
 }
 
 TrainSummary Trainer::run() {
     fs::create_directories(options_.out_dir);
+    // Two runs into one folder would interleave their checkpoints and log: the second is refused.
+    // In a data-parallel run the writer, rank 0, holds it for all ranks.
+    std::optional<DirLock> lock;
+    if (dp_.is_main()) lock.emplace(options_.out_dir, "s2m train");
     torch::manual_seed(static_cast<uint64_t>(config_.seed));
     bundle_ = ModelBundle::create(config_);
     bundle_.stats = stats_;

@@ -133,10 +133,16 @@ TEST(Bvh, MalformedFilesGiveOneLineAndExitCode2) {
         {"bad_offset", "HIERARCHY\nROOT Hips\n{\n\tOFFSET 0 x 0\n\tCHANNELS 3 Zrotation Xrotation Yrotation\n}\n" + motion, "OFFSET"},
         {"duplicate_joint", "HIERARCHY\nROOT Hips\n{\n\tOFFSET 0 0 0\n\tCHANNELS 3 Zrotation Xrotation Yrotation\n\tJOINT Hips\n\t{\n\t\tOFFSET 0 1 0\n\t}\n}\n" + motion, "duplicate"},
         {"missing_frames_line", good_head + "MOTION\nFrame Time: 0.01\n", "Frames:"},
+        // Issue 18: the count was trusted and two billion rows allocated (std::bad_alloc, file not named).
+        {"frames_two_billion", good_head + "MOTION\nFrames: 2000000000\nFrame Time: 0.01\n0 1 0 0 0 0 0 0 0\n",
+         "expected 2000000000 frames (Frames:), found 1"},
+        {"frames_beyond_int", good_head + "MOTION\nFrames: 99999999999\nFrame Time: 0.01\n", "more frames than a BVH"},
     };
     const fs::path dir = test::temp_dir("malformed_bvh");
     std::string info_output;
-    EXPECT_EQ(test::run_s2m("info " + (dir / "missing.bvh").string(), &info_output), 2) << info_output;
+    if (test::have_cli()) {
+        EXPECT_EQ(test::run_s2m("info " + (dir / "missing.bvh").string(), &info_output), 2) << info_output;
+    }
     for (const auto& c : cases) {
         const fs::path file = dir / (std::string(c.name) + ".bvh");
         {
@@ -154,6 +160,7 @@ TEST(Bvh, MalformedFilesGiveOneLineAndExitCode2) {
             EXPECT_EQ(msg.find('\n'), std::string::npos) << c.name;
         }
         // Through the CLI: exit code 2, one line, and no output file left behind.
+        if (!test::have_cli()) continue;
         const fs::path out_dir = dir / (std::string(c.name) + "_out");
         std::string output;
         const int code = test::run_s2m("-q retarget " + file.string() + " --map step2motion --out " + out_dir.string(), &output);

@@ -303,6 +303,10 @@ TEST(Moticon, MalformedInputNamesFileAndLine) {
     expect_error("0.00\t1\t2\n", "no header");
     const size_t data = good.find("\n0.00") + 1;
     expect_error(good.substr(0, data), "header only");
+    // Issue 18: the header without its final newline and no samples crashed `s2m info` (a count of
+    // newlines began one past the end of the text).
+    expect_error(good.substr(0, data - 1), "header only");
+    expect_error(good.substr(0, data - 1) + "\r", "header only");
     std::string bad_number = good;
     bad_number.replace(bad_number.find("\t", data), 1, "\tabc");
     expect_error(bad_number, "expected a number");

@@ -10,7 +10,9 @@ namespace s2m {
 std::string read_text_file(const std::string& path);
 
 // Writes to "<dir>/.<name>.tmp-<pid>" and renames over `path` on commit(); the destructor removes an
-// uncommitted temporary, and the temporaries of interrupted runs are removed at SIGINT/SIGTERM.
+// uncommitted temporary, and the temporaries of interrupted runs are removed at SIGINT/SIGTERM. A
+// process killed outright (SIGKILL, power) leaves its temporary: the next writer of the same path
+// removes those whose process is gone.
 class AtomicFile {
 public:
     explicit AtomicFile(std::string path, std::ios::openmode mode = std::ios::out | std::ios::binary);
@@ -46,6 +48,27 @@ private:
 };
 
 void write_file_atomic(const std::string& path, const std::string& content);
+
+// "write failed (disk full: N bytes left)" when the file system holding `path` has less than 1 MiB
+// free, else "write failed": the start of the one line a failed write reports.
+std::string write_failure(const std::string& path);
+
+// Appends one record (a line) with a single write(2), so that a killed process leaves whole records
+// only; InputError naming the file when the disk is full (the partial record is cut off again).
+void append_record(const std::string& path, const std::string& record);
+
+// An exclusive lock on "<dir>/.lock" for as long as the object lives (flock: released by the kernel
+// when the process ends, however it ends). InputError naming the folder when another process holds it.
+class DirLock {
+public:
+    DirLock(const std::string& dir, const std::string& what);
+    ~DirLock();
+    DirLock(const DirLock&) = delete;
+    DirLock& operator=(const DirLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
 
 // Installs SIGINT/SIGTERM handlers that delete registered temporaries and set interrupted().
 void install_interrupt_handlers();

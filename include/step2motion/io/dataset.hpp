@@ -58,6 +58,8 @@ NormStats compute_norm_stats(const std::vector<DatasetClip>& clips, const std::s
 void write_dataset(const std::string& path, const Dataset& dataset);
 // Throws InputError naming the file when it is not a step2motion dataset or is inconsistent.
 Dataset read_dataset(const std::string& path);
+// The same from a file image in memory (`source` names it in messages).
+Dataset read_dataset_image(const void* data, size_t size, const std::string& source);
 
 // What `s2m info` shows, without reading the arrays.
 struct DatasetSummary {
@@ -70,5 +72,6 @@ struct DatasetSummary {
     std::map<std::string, std::string> attributes;
 };
 DatasetSummary read_dataset_summary(const std::string& path);
+DatasetSummary read_dataset_summary_image(const void* data, size_t size, const std::string& source);
 
 }  // namespace s2m::io
