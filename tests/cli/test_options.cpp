@@ -301,7 +301,7 @@ TEST(CliOptions, ReconstructInputsAndOptions) {
     const fs::path dir = test::temp_dir("cli_reconstruct");
     const fs::path ds = synth_folder(dir, true);
     const std::string model = (kSource / "models" / "demo").string();
-    const std::string rec = "-q --threads 2 reconstruct --model " + model + " --sampler fast --steps 2 --precision fp32 ";
+    const std::string rec = "-q --threads 2 reconstruct --model " + model + " --sampler fast --steps 2 --precision fp32 --device cpu ";
     auto bvh = [&](const std::string& out, const std::string& name) { return io::read_bvh((dir / out / (name + ".bvh")).string()); };
 
     // A folder: every sequence; FOLDER:SEQ: that one only, the same motion.
@@ -465,7 +465,8 @@ TEST(CliOptions, TrainCtrlCAndResume) {
 // s2m bench with every option at a smoke size, and the bench programs once each in their smoke mode.
 TEST(CliOptions, BenchSmoke) {
     const auto j = nlohmann::json::parse(s2m_ok("-q --threads 2 bench --json --quick --hidden-dim 32 --layers 1 --seconds 4 "
-                                                "--precision fp32 --profile --memory-seconds 8"));
+                                                "--precision fp32 --profile --memory-seconds 8 --device cpu"));
+    EXPECT_EQ(j["device"].get<std::string>(), "cpu");
     EXPECT_EQ(j["model"]["hidden_dim"].get<int>(), 32);
     EXPECT_EQ(j["model"]["num_layers"].get<int>(), 1);
     EXPECT_EQ(j["threads"].get<int>(), 2);
@@ -501,4 +502,36 @@ TEST(CliOptions, BenchSmoke) {
     run("bench_model --smoke", "training, batch 64");
     run("bench_data --smoke", "preprocess 1 min");
     run("bench_synth --smoke", "synthesise 1 min");
+}
+
+// s2m view with every option: two reconstructions side by side, labelled, with the recording's own
+// ground truth, explicit details files, a title; and the same without attention (--no-details).
+TEST(CliOptions, ViewOptions) {
+    const fs::path dir = test::temp_dir("cli_view");
+    const fs::path ds = synth_folder(dir, false);
+    const std::string rec = "-q --threads 2 reconstruct " + ds.string() + ":07_01 --details --device cpu --precision fp32 --out ";
+    s2m_ok(rec + (dir / "mlp").string() + " --model " + (kSource / "models" / "demo-mlp").string());
+    s2m_ok(rec + (dir / "diffusion").string() + " --sampler fast --steps 2 --model " + (kSource / "models" / "demo").string());
+    fs::path mlp_bvh, diffusion_bvh;
+    for (const auto& e : fs::directory_iterator(dir / "mlp"))
+        if (e.path().extension() == ".bvh") mlp_bvh = e.path();
+    for (const auto& e : fs::directory_iterator(dir / "diffusion"))
+        if (e.path().extension() == ".bvh") diffusion_bvh = e.path();
+    ASSERT_FALSE(mlp_bvh.empty());
+    ASSERT_FALSE(diffusion_bvh.empty());
+    const auto details = [](const fs::path& bvh) { return fs::path(bvh).replace_extension(".json").string(); };
+    const fs::path full = dir / "full.html", bare = dir / "bare.html";
+    s2m_ok("-q view " + mlp_bvh.string() + " " + diffusion_bvh.string() + " --insoles " + ds.string() +
+           " --clip 07_01 --truth recording --label MLP-side --label Diffusion-side --details " + details(mlp_bvh) +
+           " --details " + details(diffusion_bvh) + " --title Walk-07-01-side-by-side --out " + full.string());
+    s2m_ok("-q view " + diffusion_bvh.string() + " --insoles " + ds.string() + " --clip 07_01 --no-details --out " + bare.string());
+    std::ifstream a(full), b(bare);
+    const std::string page((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+    const std::string page_bare((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
+    for (const char* s : {"MLP-side", "Diffusion-side", "Walk-07-01-side-by-side", "ground truth"})
+        EXPECT_NE(page.find(s), std::string::npos) << s;
+    EXPECT_EQ(page_bare.find("Diffusion-side"), std::string::npos);
+    // Attention is embedded only where asked for: the page without it is smaller than one track's.
+    EXPECT_NE(page.find("left_toes"), std::string::npos);
+    EXPECT_EQ(page_bare.find("left_toes"), std::string::npos);
 }

@@ -69,7 +69,7 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     std::string out;
     ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "models" / "demo-mlp").string() + " --model " +
                                      (kSource / "models" / "demo-transformer").string() + " --data " + data +
-                                     " --split test --precision fp32 --out " + report.string(),
+                                     " --split test --precision fp32 --device cpu --out " + report.string(),
                                  &out),
               0)
         << out;
