@@ -70,7 +70,8 @@ struct Browser {
 // The JSON the page writes into <pre id="s2m-test"> in test mode (text content: &, <, > escaped).
 nlohmann::json test_layout(const std::string& dom) {
     const std::string open = "<pre id=\"s2m-test\">";
-    const size_t a = dom.find(open);
+    // The last one: player.js, inlined above it, names the element in a comment.
+    const size_t a = dom.rfind(open);
     if (a == std::string::npos) return nullptr;
     const size_t b = dom.find("</pre>", a);
     std::string text = dom.substr(a + open.size(), b - a - open.size());
