@@ -187,9 +187,14 @@ void write_dataset(const std::string& path, const Dataset& d) {
     H5::Exception::dontPrint();
     if (d.joint_names.size() != kDatasetJoints || d.joint_parents.size() != kDatasetJoints)
         fail_input(path, 0, "write_dataset: expected 22 joint names and parents");
-    AtomicPath out(path);
+    // Built in memory (core driver, no backing store), then written by our own atomic write: HDF5
+    // never touches the disk, so a full disk is one clean error. Writing through HDF5, a failed close
+    // was only printed by its C++ destructors and the library then crashed at exit.
+    std::string image;
     try {
-        H5::H5File f(out.temp_path(), H5F_ACC_TRUNC);
+        H5::FileAccPropList fapl;
+        fapl.setCore(size_t(1) << 20, false);
+        H5::H5File f(path + ".in-memory", H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, fapl);
         attr_str(f, "format", kFormatName);
         attr_long(f, "format_version", kDatasetFormatVersion);
         attr_double(f, "rate_hz", d.rate_hz);
@@ -270,11 +275,15 @@ void write_dataset(const std::string& path, const Dataset& d) {
         }
         cg.close();
         f.flush(H5F_SCOPE_GLOBAL);
+        const ssize_t size = H5Fget_file_image(f.getId(), nullptr, 0);
+        if (size <= 0) fail_input(path, 0, "cannot build the HDF5 file in memory");
+        image.resize(static_cast<size_t>(size));
+        if (H5Fget_file_image(f.getId(), image.data(), image.size()) != size) fail_input(path, 0, "cannot build the HDF5 file in memory");
         f.close();
     } catch (const H5::Exception& e) {
-        fail_input(path, 0, write_failure(path) + " (HDF5: " + e.getDetailMsg() + ")");
+        fail_input(path, 0, "cannot build the HDF5 file (HDF5: " + e.getDetailMsg() + ")");
     }
-    out.commit();
+    write_file_atomic(path, image);
 }
 
 namespace {

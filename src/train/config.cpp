@@ -135,6 +135,7 @@ const std::map<std::string, Field>& fields() {
         {"timestep_power", real_field("timestep_power", &TrainConfig::timestep_power, 0, 10, true)},
         {"max_windows_per_epoch", int_field("max_windows_per_epoch", &TrainConfig::max_windows_per_epoch, 0, 2147483647L)},
         {"max_val_windows", int_field("max_val_windows", &TrainConfig::max_val_windows, 0, 2147483647L)},
+        {"keyed_draws", bool_field("keyed_draws", &TrainConfig::keyed_draws)},
     };
     return f;
 }

@@ -61,6 +61,7 @@ public:
         device_ = torch::Device(model::resolve_device(options.device));
         dp_ = DataParallel::from_environment(device_.str());
         if (device_.is_cuda() && dp_.active()) device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dp_.local_rank()));
+        keyed_draws_ = config.keyed_draws || dp_.active();
         schedule_.to(device_);
         train_windows_ = plan_windows(data.train, config.input_T, config.input_stride);
         val_windows_ = plan_windows(data.val, config.input_T, std::max(1, config.input_T / 2));
@@ -88,7 +89,7 @@ private:
     struct WindowDraws {
         torch::Tensor yaw_rad, t, keep, eps;  // [n], [n] int64, [n] 0/1, [n, W, 63]
     };
-    WindowDraws draw(const int64_t* idx, int n, int epoch) const;
+    WindowDraws draw(const int64_t* idx, int n, int epoch, int batch) const;
     at::Generator window_generator(int epoch, int64_t window) const;
     void random_yaw(torch::Tensor& poses, torch::Tensor& insoles, const torch::Tensor& yaw_rad) const;
     torch::Tensor pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n, const WindowDraws& draws);
@@ -110,6 +111,7 @@ private:
     const TrainOptions& options_;
     torch::Device device_{torch::kCPU};
     DataParallel dp_;  // one process unless launched with WORLD_SIZE > 1 (torchrun)
+    bool keyed_draws_ = false;
     model::DiffusionSchedule schedule_;
     ModelBundle bundle_;
     std::unique_ptr<torch::optim::Adam> pose_opt_, root_opt_;
@@ -136,27 +138,39 @@ void Trainer::gather(const std::vector<WindowRef>& windows, const std::vector<Cl
 }
 
 // A generator per (run seed, epoch, window): a window's draws do not depend on the batch it lands in
-// nor on the number of processes sharing the epoch. Window -1 orders the epoch.
+// nor on the number of processes sharing the epoch. Window -1 orders the epoch; -2 - b is batch b.
 at::Generator Trainer::window_generator(int epoch, int64_t window) const {
     const uint64_t key = mix64(mix64(static_cast<uint64_t>(config_.seed) + 0x9E3779B97F4A7C15ull) ^
                                mix64(static_cast<uint64_t>(epoch) + 1) ^ mix64(static_cast<uint64_t>(window) + 0x632BE59BD9B4E019ull));
     return at::make_generator<at::CPUGeneratorImpl>(key);
 }
 
-// Per window, in this order: the yaw augmentation, the diffusion level, the condition dropout, the
-// noise. Drawn on the host, then copied: the same draws on every device.
-Trainer::WindowDraws Trainer::draw(const int64_t* idx, int n, int epoch) const {
-    std::vector<torch::Tensor> yaw, t, keep, eps;
+// The yaw augmentation is one rotation per global batch (as the reference draws it); per window the
+// diffusion level, the condition dropout and the noise. Keyed (config.keyed_draws, or several
+// ranks): the batch's rotation from its index, each window's draws from its own generator. Else
+// torch's global stream (rotation, levels, noise, dropout, every step and phase). Drawn on the host,
+// then copied to the device.
+Trainer::WindowDraws Trainer::draw(const int64_t* idx, int n, int epoch, int batch) const {
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
+    WindowDraws d;
+    if (n == 0) return d;
+    if (!keyed_draws_) {
+        d.yaw_rad = torch::full({n}, torch::rand({1}, f32.dtype(torch::kDouble)).item<double>() * 2 * M_PI, f32.dtype(torch::kDouble));
+        d.t = schedule_.training_steps(n, config_.timestep_power).to(device_);
+        d.eps = torch::randn({n, config_.input_T, model::kPoseValues}, f32).to(device_);
+        d.keep = (torch::rand({n}) >= config_.p_uncond).to(torch::kFloat).to(device_);
+        return d;
+    }
+    std::vector<torch::Tensor> yaw, t, keep, eps;
+    auto batch_gen = window_generator(epoch, -2 - static_cast<int64_t>(batch));
+    const auto batch_yaw = torch::rand({1}, batch_gen, f32.dtype(torch::kDouble)) * (2 * M_PI);
     for (int i = 0; i < n; ++i) {
         auto gen = window_generator(epoch, idx[i]);
-        yaw.push_back(torch::rand({1}, gen, f32.dtype(torch::kDouble)) * (2 * M_PI));
+        yaw.push_back(batch_yaw);
         t.push_back(schedule_.training_steps(1, config_.timestep_power, gen));
         keep.push_back((torch::rand({1}, gen, f32) >= config_.p_uncond).to(torch::kFloat));
         eps.push_back(torch::randn({config_.input_T, model::kPoseValues}, gen, f32));
     }
-    WindowDraws d;
-    if (n == 0) return d;
     d.yaw_rad = torch::cat(yaw);
     d.t = torch::cat(t).to(device_);
     d.keep = torch::cat(keep).to(device_);
@@ -474,7 +488,9 @@ TrainSummary Trainer::run() {
         Progress progress(phase == "pose" ? "train pose" : "train root", static_cast<int64_t>(epochs) * batches, "batches");
         progress.resume_at(static_cast<int64_t>(state.epoch) * batches + state.batch);
         for (; state.epoch < epochs; ++state.epoch) {
-            if (!state.perm.defined()) state.perm = torch::randperm(N, window_generator(state.epoch, -1), torch::TensorOptions().dtype(torch::kLong));
+            if (!state.perm.defined())
+                state.perm = keyed_draws_ ? torch::randperm(N, window_generator(state.epoch, -1), torch::TensorOptions().dtype(torch::kLong))
+                                          : torch::randperm(N, torch::TensorOptions().dtype(torch::kLong));
             const int64_t* order = state.perm.data_ptr<int64_t>();
             double loss_sum = 0;
             int loss_count = 0;
@@ -514,7 +530,7 @@ TrainSummary Trainer::run() {
                 opt.zero_grad();
                 double l = 0;
                 if (n > 0) {
-                    const WindowDraws draws = draw(order + first, n, state.epoch);
+                    const WindowDraws draws = draw(order + first, n, state.epoch, state.batch);
                     random_yaw(poses, insoles, draws.yaw_rad);
                     const auto poses_n = (poses - pose_mean_) / pose_std_;
                     const auto insoles_n = (insoles - insole_mean_) / insole_std_;

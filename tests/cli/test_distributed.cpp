@@ -49,7 +49,7 @@ protected:
         ASSERT_EQ(test::run_s2m("-q preprocess --input " + (dir_ / "ds").string() + " --out " + (dir_ / "data.h5").string() +
                                     " --val-fraction 0.2 --seed 1", &out), 0) << out;
         // No dropout: it is the one draw not keyed by window (its masks follow the ranks' shares).
-        test::tiny_config_with({{"transformer_dropout", 0.0}, {"epochs_pose", 2}, {"epochs_trans", 2}, {"batch_size", 16},
+        test::tiny_config_with({{"transformer_dropout", 0.0}, {"keyed_draws", true}, {"epochs_pose", 2}, {"epochs_trans", 2}, {"batch_size", 16},
                                 {"max_windows_per_epoch", 64}},
                                dir_ / "config.json");
         train_args_ = "train --config " + (dir_ / "config.json").string() + " --data " + (dir_ / "data.h5").string() +

@@ -520,11 +520,12 @@ TEST(CliOptions, ViewOptions) {
     ASSERT_FALSE(mlp_bvh.empty());
     ASSERT_FALSE(diffusion_bvh.empty());
     const auto details = [](const fs::path& bvh) { return fs::path(bvh).replace_extension(".json").string(); };
+    const std::string clip = mlp_bvh.stem().string();  // the sequence's name in the folder
     const fs::path full = dir / "full.html", bare = dir / "bare.html";
     s2m_ok("-q view " + mlp_bvh.string() + " " + diffusion_bvh.string() + " --insoles " + ds.string() +
-           " --clip 07_01 --truth recording --label MLP-side --label Diffusion-side --details " + details(mlp_bvh) +
+           " --clip " + clip + " --truth recording --label MLP-side --label Diffusion-side --details " + details(mlp_bvh) +
            " --details " + details(diffusion_bvh) + " --title Walk-07-01-side-by-side --out " + full.string());
-    s2m_ok("-q view " + diffusion_bvh.string() + " --insoles " + ds.string() + " --clip 07_01 --no-details --out " + bare.string());
+    s2m_ok("-q view " + diffusion_bvh.string() + " --insoles " + ds.string() + " --clip " + clip + " --no-details --out " + bare.string());
     std::ifstream a(full), b(bare);
     const std::string page((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
     const std::string page_bare((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());

@@ -38,6 +38,10 @@ struct TrainConfig {
     // Optional caps for quick runs: windows drawn per epoch (0 = all), validation clips (0 = all).
     int max_windows_per_epoch = 0;
     int max_val_windows = 0;
+    // Every random draw of a training window from a generator keyed by (seed, epoch, window), so that
+    // the run does not depend on how windows are batched or on the number of processes; always on in
+    // data-parallel runs. Off: torch's global stream.
+    bool keyed_draws = false;
 
     model::ModelConfig model_config() const;
 };

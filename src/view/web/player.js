@@ -60,6 +60,7 @@
 
   // ---------------------------------------------------------------- colours
   const kGrey = [206, 210, 216];  // an unloaded pressure cell
+  const kNoiseFloor_n_cm2 = 0.5;   // pressures up to this are drawn as unloaded
   // Pressure colour ramp: grey at zero, through yellow and orange to dark red at the page's maximum.
   const kRamp = [[0, kGrey], [0.2, [250, 210, 40]], [0.55, [235, 90, 25]], [1, [150, 10, 40]]];
   function rampColour(t) {
@@ -508,7 +509,9 @@
           const q = at(ins.x[k], ins.y[k]);
           ctx.beginPath();
           ctx.arc(q[0], q[1], g.radius(k), 0, 2 * Math.PI);
-          ctx.fillStyle = rampColour(p / ins.maxPressure);
+          // At or below the sensors' noise floor a cell is drawn unloaded (a foot in swing reads a
+          // few tenths of N/cm² on some cells).
+          ctx.fillStyle = p <= kNoiseFloor_n_cm2 ? rampColour(0) : rampColour(p / ins.maxPressure);
           ctx.fill();
           ctx.strokeStyle = '#777';
           ctx.lineWidth = 0.75;
