@@ -3,45 +3,25 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "step2motion/infer/reconstruct.hpp"
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/diffusion.hpp"
 #include "step2motion/model/layers.hpp"
 #include "step2motion/model/sampler.hpp"
 #include "step2motion/train/model_bundle.hpp"
+#include "torch_support.hpp"
 
-namespace fs = std::filesystem;
 using namespace s2m;
-
-namespace {
+using s2m::test::max_abs_diff;
 
 #define S2M_REQUIRE_CUDA()                                                                    \
     do {                                                                                      \
         if (!model::cuda_available()) GTEST_SKIP() << "no CUDA in this LibTorch or no GPU visible"; \
     } while (0)
 
-train::ModelBundle tiny_bundle() {
-    auto config = train::read_train_config((fs::path(S2M_SOURCE_DIR) / "configs" / "tiny.json").string());
-    torch::manual_seed(3);
-    auto bundle = train::ModelBundle::create(config);
-    bundle.stats.pose_mean.assign(66, 0.f);
-    bundle.stats.pose_std.assign(66, 0.1f);
-    bundle.stats.insole_mean.assign(50, 0.f);
-    bundle.stats.insole_std.assign(50, 1.f);
-    return bundle;
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-    return (a.to(torch::kCPU, torch::kDouble) - b.to(torch::kCPU, torch::kDouble)).abs().max().item<double>();
-}
-
-}  // namespace
-
 TEST(Cuda, SamplerMatchesCpu) {
     S2M_REQUIRE_CUDA();
-    auto bundle = tiny_bundle();
+    auto bundle = test::untrained_tiny_bundle();
     bundle.train(false);
     auto& net = bundle.diffusion;
     model::DiffusionSchedule sched(bundle.config.model_config());
@@ -69,7 +49,7 @@ TEST(Cuda, SamplerMatchesCpu) {
 
 TEST(Cuda, TrainingStepMatchesCpuAndBf16AutocastRuns) {
     S2M_REQUIRE_CUDA();
-    auto bundle = tiny_bundle();
+    auto bundle = test::untrained_tiny_bundle();
     auto& net = bundle.diffusion;
     model::DiffusionSchedule sched(bundle.config.model_config());
     const int64_t B = 8, S = bundle.config.input_T;
@@ -101,7 +81,7 @@ TEST(Cuda, ReconstructionMatchesCpu) {
     seq.name = seq.source = "random";
     std::srand(11);
     seq.insoles = Eigen::MatrixXf::Random(150, 50);
-    auto bundle = tiny_bundle();
+    auto bundle = test::untrained_tiny_bundle();
     infer::ReconstructOptions o;
     o.progress = false;
     o.sampler = "fast";

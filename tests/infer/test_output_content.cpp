@@ -17,6 +17,7 @@
 #include "step2motion/model/conditioning.hpp"
 #include "step2motion/train/model_bundle.hpp"
 #include "test_support.hpp"
+#include "torch_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace s2m;
@@ -166,13 +167,7 @@ TEST(OutputContent, BvhAndDetailsHoldThePredictedMotionAndTheModelsAttention) {
 // predecessor ran in the same batch or in an earlier chunk (its trajectory saved): one window per
 // chunk and all windows in one chunk give the same motion, with and without guidance and samples.
 TEST(OutputContent, InpaintingIsTheSameWhateverTheBatching) {
-    auto config = train::read_train_config((kSource / "configs" / "tiny.json").string());
-    torch::manual_seed(3);
-    auto bundle = train::ModelBundle::create(config);
-    bundle.stats.pose_mean.assign(66, 0.f);
-    bundle.stats.pose_std.assign(66, 0.1f);
-    bundle.stats.insole_mean.assign(50, 0.f);
-    bundle.stats.insole_std.assign(50, 1.f);
+    auto bundle = test::untrained_tiny_bundle();
     infer::InsoleSequence s;
     s.name = "random";
     s.source = "random";

@@ -3,27 +3,13 @@
 // deterministic and unchanged.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "step2motion/infer/reconstruct.hpp"
 #include "step2motion/train/model_bundle.hpp"
+#include "torch_support.hpp"
 
-namespace fs = std::filesystem;
 using namespace s2m;
 
 namespace {
-
-train::ModelBundle untrained(train::ModelType model_type) {
-    auto config = train::read_train_config((fs::path(S2M_SOURCE_DIR) / "configs" / "tiny.json").string());
-    config.model_type = model_type;
-    torch::manual_seed(3);
-    auto bundle = train::ModelBundle::create(config);
-    bundle.stats.pose_mean.assign(66, 0.f);
-    bundle.stats.pose_std.assign(66, 0.1f);
-    bundle.stats.insole_mean.assign(50, 0.f);
-    bundle.stats.insole_std.assign(50, 1.f);
-    return bundle;
-}
 
 infer::InsoleSequence random_sequence(int frames) {
     infer::InsoleSequence s;
@@ -60,7 +46,7 @@ double variance_between_seeds(const std::vector<Eigen::MatrixXf>& runs) {
 }  // namespace
 
 TEST(Samples, AveragingKSamplesDividesTheSpreadBetweenSeedsByAboutK) {
-    auto bundle = untrained(train::ModelType::Step2Motion);
+    auto bundle = test::untrained_tiny_bundle(train::ModelType::Step2Motion);
     const auto seq = random_sequence(75);
     const auto one = poses_over_seeds(bundle, seq, 1);
     const auto four = poses_over_seeds(bundle, seq, 4);
@@ -76,7 +62,7 @@ TEST(Samples, AveragingKSamplesDividesTheSpreadBetweenSeedsByAboutK) {
 }
 
 TEST(Samples, RegressorsIgnoreTheSampleCount) {
-    auto bundle = untrained(train::ModelType::Mlp);
+    auto bundle = test::untrained_tiny_bundle(train::ModelType::Mlp);
     const auto seq = random_sequence(75);
     const auto one = poses_over_seeds(bundle, seq, 1);
     const auto four = poses_over_seeds(bundle, seq, 4);
@@ -85,7 +71,7 @@ TEST(Samples, RegressorsIgnoreTheSampleCount) {
 }
 
 TEST(Samples, ZeroSamplesIsRefused) {
-    auto bundle = untrained(train::ModelType::Step2Motion);
+    auto bundle = test::untrained_tiny_bundle(train::ModelType::Step2Motion);
     infer::ReconstructOptions o;
     o.samples = 0;
     o.progress = false;

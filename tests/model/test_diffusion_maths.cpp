@@ -2,6 +2,7 @@
 // closed forms (computed here in double from β alone), DDIM with an oracle x̂₀, classifier-free
 // guidance against its formula, the one-step sampler, inpainting and the attention weights.
 #include "step2motion/model/sampler.hpp"
+#include "torch_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +10,8 @@
 #include <vector>
 
 using namespace s2m::model;
+using s2m::test::max_abs_diff;
+using s2m::test::randomize;
 
 namespace {
 
@@ -25,14 +28,6 @@ ModelConfig maths_config(bool zero_terminal_snr) {
     return c;
 }
 
-void randomize(torch::nn::Module& m) {
-    torch::NoGradGuard ng;
-    for (auto& p : m.parameters()) p.uniform_(-0.3, 0.3);
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-    return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
 
 // ᾱ_t for t = 0..T in double: β linear from 1e-4 to 0.02 over t = 1..T, ᾱ₀ = 1.
 std::vector<double> cum_alphas_closed_form(int T) {

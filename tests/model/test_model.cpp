@@ -4,6 +4,7 @@
 #include "step2motion/model/checkpoint.hpp"
 #include "step2motion/model/sampler.hpp"
 #include "test_support.hpp"
+#include "torch_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,8 @@
 #include <iostream>
 
 using namespace s2m::model;
+using s2m::test::max_abs_diff;
+using s2m::test::randomize;
 
 namespace {
 
@@ -41,15 +44,6 @@ ModelConfig other_config() {
     return c;
 }
 
-// Non-zero biases everywhere so that a mis-wired bias cannot hide.
-void randomize(torch::nn::Module& m) {
-    torch::NoGradGuard ng;
-    for (auto& p : m.parameters()) p.uniform_(-0.3, 0.3);
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-    return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
-}
 
 NormalizationStats some_stats() {
     NormalizationStats s;

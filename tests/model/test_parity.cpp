@@ -5,6 +5,7 @@
 #include "step2motion/model/layers.hpp"
 #include "step2motion/model/networks.hpp"
 #include "test_support.hpp"
+#include "torch_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 
 namespace fs = std::filesystem;
 using namespace s2m::model;
+using s2m::test::max_abs_diff;
 
 namespace {
 
@@ -35,10 +37,6 @@ const torch::Tensor& entry(const TensorDict& d, const std::string& key) {
     auto it = d.find(key);
     if (it == d.end()) throw std::runtime_error("fixture lacks '" + key + "'");
     return it->second;
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-    return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
 }
 
 constexpr double kTol = 1e-4;
