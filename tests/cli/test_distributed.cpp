@@ -38,10 +38,11 @@ double max_weight_difference(const fs::path& a, const fs::path& b) {
 // A port per test process, so that parallel test runs do not meet.
 int free_port() { return 20000 + static_cast<int>(::getpid() % 20000); }
 
+// Each test its own folder: ctest runs the two tests as two processes at the same time.
 class Distributed : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
-        dir_ = test::temp_dir("distributed");
+    void SetUp() override {
+        dir_ = test::temp_dir(std::string("distributed_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
         const fs::path cmu = test::project_data() / "mocap" / "cmu";
         std::string out;
         ASSERT_EQ(test::run_s2m("-q synth " + (cmu / "07_01.bvh").string() + " " + (cmu / "09_01.bvh").string() +
@@ -56,11 +57,9 @@ protected:
                       " --device cpu --precision fp32 --out ";
         ASSERT_EQ(test::run_s2m("-q --threads 1 " + train_args_ + (dir_ / "single").string(), &out), 0) << out;
     }
-    static fs::path dir_;
-    static std::string train_args_;
+    fs::path dir_;
+    std::string train_args_;
 };
-fs::path Distributed::dir_;
-std::string Distributed::train_args_;
 
 }  // namespace
 
