@@ -220,16 +220,22 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     }
     bundle.train(false);
 
-    {
-        // Reconstruction of a sequence of motion_s seconds at 30 Hz: full 200-step DDPM and the fast
-        // 20-step sampler, in the precision auto picks.
+    // Random insoles of `seconds` at 30 Hz, and the options every reconstruction figure shares.
+    const auto random_sequence = [](const char* name, double seconds) {
         InsoleSequence seq;
-        seq.name = "bench";
-        seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(o.motion_s * 30), 50);
-        ReconstructOptions ro;
-        ro.progress = false;
-        ro.bf16 = auto_bf16;
-        ro.device = dev.str();
+        seq.name = name;
+        seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(seconds * 30), 50);
+        return seq;
+    };
+    ReconstructOptions base;
+    base.progress = false;
+    base.bf16 = auto_bf16;
+    base.device = dev.str();
+    {
+        // Reconstruction of a sequence of motion_s seconds: full 200-step DDPM and the fast 20-step
+        // sampler, in the precision auto picks.
+        const InsoleSequence seq = random_sequence("bench", o.motion_s);
+        ReconstructOptions ro = base;
         const double full = best_of(1, [&] { reconstruct(bundle, {seq}, ro); });
         report("reconstruct_rtf_200", full / o.motion_s);
         ro.sampler = "fast";
@@ -240,13 +246,8 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     if (o.hour_s > 0) {
         // Peak resident memory of reconstructing o.hour_s seconds (an hour by default) with the fast
         // sampler at 2 steps: memory, not time, is measured here; it must not grow with the length.
-        InsoleSequence seq;
-        seq.name = "hour";
-        seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(o.hour_s * 30), 50);
-        ReconstructOptions ro;
-        ro.progress = false;
-        ro.bf16 = auto_bf16;
-        ro.device = dev.str();
+        const InsoleSequence seq = random_sequence("hour", o.hour_s);
+        ReconstructOptions ro = base;
         ro.sampler = "fast";
         ro.steps = 2;
         model::release_cpu_cache();

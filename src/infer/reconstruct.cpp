@@ -262,10 +262,9 @@ private:
                     keep_as.push_back({k, s});
                 }
         }
-        const auto opts = torch::TensorOptions().dtype(torch::kLong);
-        const auto dst_in_t = torch::tensor(dst_in, opts), src_in_t = torch::tensor(src_in, opts);
-        const auto dst_saved_t = torch::tensor(dst_saved, opts), keep_rows_t = torch::tensor(keep_rows, opts);
-        const auto on_device = [&](const torch::Tensor& t) { return t.to(device_); };
+        // Row indices on the device once per chunk, not at every level.
+        const auto rows = [&](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kLong).to(device_); };
+        const auto dst_in_t = rows(dst_in), src_in_t = rows(src_in), dst_saved_t = rows(dst_saved), keep_rows_t = rows(keep_rows);
         std::map<int64_t, torch::Tensor> kept;  // level -> [rows, half, 63] for keep_rows
 
         // One generator per row, keyed by (seed, sequence name, window, sample): a window's noise does
@@ -293,14 +292,14 @@ private:
             if (overlap > 0) {
                 auto head = x.narrow(1, 0, overlap);
                 if (!dst_in.empty())
-                    head.index_copy_(0, on_device(dst_in_t), x.narrow(1, half_, overlap).index_select(0, on_device(src_in_t)));
+                    head.index_copy_(0, dst_in_t, x.narrow(1, half_, overlap).index_select(0, src_in_t));
                 if (!dst_saved.empty()) {
                     std::vector<torch::Tensor> parts;
                     for (const auto& from : saved_from) parts.push_back(saved_.at(from).at(t).narrow(0, 0, overlap));
-                    head.index_copy_(0, on_device(dst_saved_t), torch::stack(parts));
+                    head.index_copy_(0, dst_saved_t, torch::stack(parts));
                 }
             }
-            if (!keep_rows.empty()) kept[t] = x.index_select(0, on_device(keep_rows_t)).narrow(1, half_, L - half_).clone();
+            if (!keep_rows.empty()) kept[t] = x.index_select(0, keep_rows_t).narrow(1, half_, L - half_).clone();
         };
         std::vector<torch::Tensor> attention;
         const auto x0 = model::sample_poses(bundle_.diffusion, schedule_, insoles, so, opt_.details ? &attention : nullptr);

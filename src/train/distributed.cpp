@@ -128,9 +128,7 @@ void DataParallel::all_reduce_sum(std::vector<at::Tensor>& tensors) const {
 }
 
 namespace {
-double reduce_scalar(const DataParallel& dp, const c10::intrusive_ptr<Backend>& pg, const torch::Device& d,
-                     double v, c10d::ReduceOp op) {
-    if (!dp.active()) return v;
+double reduce_scalar(const c10::intrusive_ptr<Backend>& pg, const torch::Device& d, double v, c10d::ReduceOp op) {
     std::vector<at::Tensor> t{torch::full({1}, v, torch::TensorOptions().dtype(torch::kDouble).device(d))};
     wait(pg, t, op);
     return t[0].item<double>();
@@ -138,11 +136,11 @@ double reduce_scalar(const DataParallel& dp, const c10::intrusive_ptr<Backend>& 
 }  // namespace
 
 double DataParallel::sum(double value) const {
-    return active() ? reduce_scalar(*this, group_->pg, group_->device, value, c10d::ReduceOp::SUM) : value;
+    return active() ? reduce_scalar(group_->pg, group_->device, value, c10d::ReduceOp::SUM) : value;
 }
 
 double DataParallel::max(double value) const {
-    return active() ? reduce_scalar(*this, group_->pg, group_->device, value, c10d::ReduceOp::MAX) : value;
+    return active() ? reduce_scalar(group_->pg, group_->device, value, c10d::ReduceOp::MAX) : value;
 }
 
 void DataParallel::barrier() const {

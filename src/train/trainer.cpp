@@ -85,13 +85,14 @@ private:
     // Raw windows → tensors [B, W, 66] and [B, W, 50] on the device.
     void gather(const std::vector<WindowRef>& clips_windows, const std::vector<Clip>& clips, const int64_t* idx, int n,
                 torch::Tensor& poses, torch::Tensor& insoles) const;
-    // Every random draw of a training window, from the window's own generator (see draw()).
+    // The random draws of one training step's windows (see draw()).
     struct WindowDraws {
-        torch::Tensor yaw_rad, t, keep, eps;  // [n], [n] int64, [n] 0/1, [n, W, 63]
+        double yaw_rad = 0;           // the batch's rotation
+        torch::Tensor t, keep, eps;   // per window: [n] int64, [n] 0/1, [n, W, 63]
     };
     WindowDraws draw(const int64_t* idx, int n, int epoch, int batch) const;
     at::Generator window_generator(int epoch, int64_t window) const;
-    void random_yaw(torch::Tensor& poses, torch::Tensor& insoles, const torch::Tensor& yaw_rad) const;
+    void random_yaw(torch::Tensor& poses, torch::Tensor& insoles, double yaw_rad) const;
     torch::Tensor pose_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n, const WindowDraws& draws);
     torch::Tensor root_step(const torch::Tensor& poses_n, const torch::Tensor& insoles_n);
     // Runs fn(poses, insoles, n) on the validation windows in batches, in eval mode, without grad.
@@ -151,41 +152,35 @@ at::Generator Trainer::window_generator(int epoch, int64_t window) const {
 // torch's global stream (rotation, levels, noise, dropout, every step and phase). Drawn on the host,
 // then copied to the device.
 Trainer::WindowDraws Trainer::draw(const int64_t* idx, int n, int epoch, int batch) const {
-    const auto f32 = torch::TensorOptions().dtype(torch::kFloat);
+    const auto f32 = torch::TensorOptions().dtype(torch::kFloat), f64 = f32.dtype(torch::kDouble);
     WindowDraws d;
     if (n == 0) return d;
     if (!keyed_draws_) {
-        d.yaw_rad = torch::full({n}, torch::rand({1}, f32.dtype(torch::kDouble)).item<double>() * 2 * M_PI, f32.dtype(torch::kDouble));
+        d.yaw_rad = torch::rand({1}, f64).item<double>() * 2 * M_PI;
         d.t = schedule_.training_steps(n, config_.timestep_power).to(device_);
         d.eps = torch::randn({n, config_.input_T, model::kPoseValues}, f32).to(device_);
         d.keep = (torch::rand({n}) >= config_.p_uncond).to(torch::kFloat).to(device_);
         return d;
     }
-    std::vector<torch::Tensor> yaw, t, keep, eps;
-    auto batch_gen = window_generator(epoch, -2 - static_cast<int64_t>(batch));
-    const auto batch_yaw = torch::rand({1}, batch_gen, f32.dtype(torch::kDouble)) * (2 * M_PI);
+    d.yaw_rad = torch::rand({1}, window_generator(epoch, -2 - static_cast<int64_t>(batch)), f64).item<double>() * 2 * M_PI;
+    std::vector<torch::Tensor> t, keep, eps;
     for (int i = 0; i < n; ++i) {
         auto gen = window_generator(epoch, idx[i]);
-        yaw.push_back(batch_yaw);
         t.push_back(schedule_.training_steps(1, config_.timestep_power, gen));
         keep.push_back((torch::rand({1}, gen, f32) >= config_.p_uncond).to(torch::kFloat));
         eps.push_back(torch::randn({config_.input_T, model::kPoseValues}, gen, f32));
     }
-    d.yaw_rad = torch::cat(yaw);
     d.t = torch::cat(t).to(device_);
     d.keep = torch::cat(keep).to(device_);
     d.eps = torch::stack(eps).to(device_);
     return d;
 }
 
-// One rotation about world Y per window: displacements, joint positions and world-frame foot
+// One rotation about world Y for the batch: displacements, joint positions and world-frame foot
 // accelerations turn together; angular rates stay in the insole frame (reference §7).
-void Trainer::random_yaw(torch::Tensor& poses, torch::Tensor& insoles, const torch::Tensor& yaw_rad) const {
-    const auto c_all = torch::cos(yaw_rad).to(poses.options()), s_all = torch::sin(yaw_rad).to(poses.options());
-    auto turn = [&](torch::Tensor v) {  // [B, ..., 3] view, modified in place
-        std::vector<int64_t> shape(static_cast<size_t>(v.dim() - 1), 1);
-        shape[0] = -1;
-        const auto c = c_all.view(shape), s = s_all.view(shape);
+void Trainer::random_yaw(torch::Tensor& poses, torch::Tensor& insoles, double yaw_rad) const {
+    const double c = std::cos(yaw_rad), s = std::sin(yaw_rad);
+    auto turn = [&](torch::Tensor v) {  // [..., 3] view, modified in place
         auto x = v.select(-1, 0).clone();
         auto z = v.select(-1, 2).clone();
         v.select(-1, 0).copy_(c * x + s * z);
