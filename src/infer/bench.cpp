@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
 
 #include "step2motion/core/system.hpp"
 #include "step2motion/infer/reconstruct.hpp"
@@ -36,6 +37,14 @@ double best_of(int reps, const std::function<void()>& fn) {
         best = std::min(best, seconds_since(t));
     }
     return best;
+}
+
+// The whole operator table of a profile (s2m -v bench --profile): self ms, calls, share.
+void log_profile(const char* what, const model::OpProfile& prof) {
+    spdlog::debug("profile of {}: {:.2f} ms in operators on the calling thread", what, prof.total_ms);
+    for (const auto& op : prof.ops)
+        spdlog::debug("  {:<40} {:9.3f} ms {:6} calls {:5.1f} %", op.name, op.self_ms, op.calls,
+                      prof.total_ms > 0 ? 100 * op.self_ms / prof.total_ms : 0.0);
 }
 
 // Peak resident set size of this process (VmHWM), and resetting it (Linux >= 4.0).
@@ -175,9 +184,11 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     if (o.profile) {
         time_passes(auto_bf16, 10, [&](const std::function<void()>& fn) {
             fn();
-            j["profile_pass"] = model::profile_ops([&] {
-                                    for (int i = 0; i < 10; ++i) fn();
-                                }).summary(5);
+            const auto prof = model::profile_ops([&] {
+                for (int i = 0; i < 10; ++i) fn();
+            });
+            j["profile_pass"] = prof.summary(5);
+            log_profile("one denoiser pass (x10)", prof);
         });
         if (o.on_figure) o.on_figure("profile_pass: " + j["profile_pass"].get<std::string>());
     }
@@ -215,7 +226,9 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     }
     j["train_windows_per_s"] = j[auto_bf16 ? "train_windows_per_s_bf16" : "train_windows_per_s_fp32"];
     if (o.profile) {
-        j["profile_train_step"] = model::profile_ops([&] { train_step(auto_bf16); }).summary(5);
+        const auto prof = model::profile_ops([&] { train_step(auto_bf16); });
+        j["profile_train_step"] = prof.summary(5);
+        log_profile("one training step", prof);
         if (o.on_figure) o.on_figure("profile_train_step: " + j["profile_train_step"].get<std::string>());
     }
     bundle.train(false);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <limits>
 #include <set>
 
@@ -161,11 +163,79 @@ std::vector<std::string> clip_groups(const H5::Group& clips) {
     return names;
 }
 
+// HDF5 1.10 (Debian 12) loops forever on a global heap collection (where variable-length strings
+// live) holding an object that does not advance its parser: free space of size 0. Found by
+// fuzzing. Before HDF5 sees a file, each collection ("GCOL", version 1, three zero bytes) is
+// walked the way HDF5 walks it; one that would not end is refused. `read(offset, n)` returns up
+// to n bytes of the file from offset.
+class GlobalHeapCheck {
+public:
+    GlobalHeapCheck(uint64_t file_bytes, std::function<std::string(uint64_t, size_t)> read)
+        : size_(file_bytes), read_(std::move(read)) {}
+
+    void run(const std::string& source) {
+        // Size of lengths from a superblock at offset 0 (versions 0/1: byte 14; 2/3: byte 10).
+        const std::string sb = read_(0, 16);
+        if (sb.size() < 16) return;
+        const unsigned version = static_cast<unsigned char>(sb[8]);
+        const unsigned lengths = static_cast<unsigned char>(version < 2 ? sb[14] : sb[10]);
+        if (lengths != 4 && lengths != 8) return;
+        static const char kSig[8] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+        constexpr size_t kChunk = size_t(1) << 22;
+        for (uint64_t at = 0; at < size_;) {
+            const std::string block = read_(at, kChunk + sizeof kSig - 1);
+            for (size_t i = 0; i + sizeof kSig <= block.size(); ++i) {
+                const char* hit = static_cast<const char*>(std::memchr(block.data() + i, 'G', block.size() - i - sizeof kSig + 1));
+                if (!hit) break;
+                i = static_cast<size_t>(hit - block.data());
+                if (std::memcmp(hit, kSig, sizeof kSig) == 0) check_collection(at + i, lengths, source);
+            }
+            if (block.size() < kChunk + sizeof kSig - 1) break;
+            at += kChunk;
+        }
+    }
+
+private:
+    static uint64_t decode(const std::string& b, size_t at, unsigned bytes) {
+        uint64_t v = 0;
+        for (unsigned k = 0; k < bytes; ++k) v |= uint64_t(static_cast<unsigned char>(b[at + k])) << (8 * k);
+        return v;
+    }
+    void check_collection(uint64_t offset, unsigned lengths, const std::string& source) {
+        const std::string head = read_(offset + 8, lengths);
+        if (head.size() < lengths) return;
+        const uint64_t total = decode(head, 0, lengths), header = 8 + lengths, object_header = 8 + lengths;
+        if (total < header || total > size_ - offset) return;  // HDF5 refuses it by itself
+        const std::string heap = read_(offset, static_cast<size_t>(total));
+        for (uint64_t p = header; p + object_header <= total;) {
+            const uint64_t index = decode(heap, static_cast<size_t>(p), 2);
+            const uint64_t bytes = decode(heap, static_cast<size_t>(p) + 8, lengths);
+            const uint64_t need = index > 0 ? object_header + ((bytes + 7) & ~uint64_t(7)) : bytes;
+            if (need == 0 || need > total - p || (index > 0 && bytes > total))
+                fail_input(source, 0, "damaged HDF5 file: the global heap at byte " + std::to_string(offset) +
+                                          " has an object of " + std::to_string(bytes) + " bytes at byte " +
+                                          std::to_string(offset + p) + " that does not fit it");
+            p += need;
+        }
+    }
+    uint64_t size_;
+    std::function<std::string(uint64_t, size_t)> read_;
+};
+
 H5::H5File open_dataset_file(const std::string& path) {
     if (!H5::H5File::isHdf5(path.c_str())) fail_input(path, 0, "not an HDF5 file");
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(path, ec);
     g_file_bytes = ec ? 0 : static_cast<hsize_t>(bytes);
+    std::ifstream in(path, std::ios::binary);
+    GlobalHeapCheck(g_file_bytes, [&](uint64_t offset, size_t n) {
+        std::string b(static_cast<size_t>(std::min<uint64_t>(n, g_file_bytes - std::min<uint64_t>(offset, g_file_bytes))), '\0');
+        in.clear();
+        in.seekg(static_cast<std::streamoff>(offset));
+        in.read(b.data(), static_cast<std::streamsize>(b.size()));
+        b.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+        return b;
+    }).run(path);
     return H5::H5File(path, H5F_ACC_RDONLY);
 }
 
@@ -174,6 +244,10 @@ H5::H5File open_dataset_image(const void* data, size_t size, const std::string& 
     static const unsigned char kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     if (size < 8 || std::memcmp(data, kSignature, 8) != 0) fail_input(source, 0, "not an HDF5 file");
     g_file_bytes = size;
+    GlobalHeapCheck(size, [&](uint64_t offset, size_t n) {
+        const uint64_t from = std::min<uint64_t>(offset, size);
+        return std::string(static_cast<const char*>(data) + from, static_cast<size_t>(std::min<uint64_t>(n, size - from)));
+    }).run(source);
     H5::FileAccPropList fapl;
     if (H5Pset_fapl_core(fapl.getId(), 1 << 16, false) < 0 ||
         H5Pset_file_image(fapl.getId(), const_cast<void*>(data), size) < 0)

@@ -211,6 +211,8 @@ std::vector<RecordingSource> read_manifest(const std::string& path) {
         const size_t colon = what.find("]: ");  // nlohmann prefixes "[json.exception.parse_error.101] parse error at line 3, column 5: "
         fail_input(path, line_of(text, e.byte > 0 ? e.byte - 1 : 0),
                    "invalid JSON" + (colon != std::string::npos ? ": " + what.substr(colon + 3) : ""));
+    } catch (const nlohmann::json::exception& e) {  // e.g. a number beyond double's range
+        fail_input(path, 0, std::string("invalid JSON: ") + e.what());
     }
     size_t array_start = text.find('[');
     if (j.is_object() && j.contains("recordings")) {
@@ -240,9 +242,10 @@ std::vector<RecordingSource> read_manifest(const std::string& path) {
                 fail_input(path, line, std::string("recording ") + std::to_string(i + 1) + ": \"" + key + "\" must be a string");
             return e[key].get<std::string>();
         };
-        for (const auto& [key, value] : e.items()) {
+        for (const auto& item : e.items()) {
             static const char* known[] = {"insoles", "sync", "mocap", "map", "subject", "weight_kg", "insole_size",
                                           "activity", "name"};
+            const std::string key = item.key();  // not a structured binding: C++17 lambdas cannot capture those
             if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return key == k; }) == std::end(known))
                 fail_input(path, line, "recording " + std::to_string(i + 1) + ": unknown key \"" + key + "\"");
         }

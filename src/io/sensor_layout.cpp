@@ -34,7 +34,7 @@ SensorLayout parse_sensor_layout(const std::string& json_text, const std::string
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(json_text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
         fail_input(source, 0, std::string("invalid JSON: ") + e.what());
     }
     SensorLayout layout;

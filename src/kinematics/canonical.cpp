@@ -137,11 +137,12 @@ std::vector<std::string> preset_names() {
     return names;
 }
 
-JointMap parse_joint_map(const std::string& text, const std::string& source) {
+namespace {
+JointMap parse_joint_map_json(const std::string& text, const std::string& source) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
         fail_input(source, 0, std::string("invalid JSON: ") + e.what());
     }
     if (!j.is_object() || !j.contains("joints") || !j["joints"].is_object())
@@ -175,6 +176,15 @@ JointMap parse_joint_map(const std::string& text, const std::string& source) {
         }
     }
     return map;
+}
+}  // namespace
+
+JointMap parse_joint_map(const std::string& text, const std::string& source) {
+    try {
+        return parse_joint_map_json(text, source);
+    } catch (const nlohmann::json::exception& e) {  // a value of the wrong JSON type
+        fail_input(source, 0, std::string("invalid joint map: ") + e.what());
+    }
 }
 
 JointMap load_joint_map(const std::string& preset_or_file) {

@@ -88,9 +88,9 @@ torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const to
         const auto wq = folded_q_.get({proj_q}, dt, [&] { return proj_q.permute({1, 0, 2}).reshape({dim, H * dh}) * scale; });
         const auto bq = folded_bias_q_.get({bias_q}, dt, [&] { return bias_q.reshape({1, H, 1, dh}) * scale; });
         q = (torch::matmul(x.to(dt), wq).view({B, N, H, dh}).transpose(1, 2) + bq);
-    } else {
-        auto wq = proj_q.permute({1, 0, 2}).reshape({dim, H * dh});
-        q = (torch::matmul(x, wq).view({B, N, H, dh}).transpose(1, 2) + bias_q) * scale;  // [B, 8, N, dh]
+    } else {  // the scale on the weights (d·d values), not on q
+        auto wq = proj_q.permute({1, 0, 2}).reshape({dim, H * dh}) * scale;
+        q = torch::matmul(x, wq).view({B, N, H, dh}).transpose(1, 2) + bias_q * scale;  // [B, 8, N, dh]
     }
     const int64_t Sk = keys.size(2);
     const bool per_head = keys.size(1) == H;  // Standard: one key set [B, 1, 8·S, dh] for all heads
@@ -147,16 +147,40 @@ InsoleCondition InsoleConditioningImpl::encode(const torch::Tensor& c, const tor
                     (config.condition_inputs == ConditionInputs::ImuOnly && comps[i].imu);
         if (!keep) e = torch::zeros_like(e);
         else if (c_mask.defined()) e = e * c_mask.to(e.dtype()).view({B, 1, 1});
-        toks.push_back(e + pe);
+        toks.push_back(e + pe.to(e.dtype()));  // in the compute dtype: the keys' GEMM reads them so
     }
     InsoleCondition out;
-    out.tokens = torch::stack(toks, 1);  // [B, 8, S, d]
-    if (insole_encoder)  // each component's sequence on its own: [B·8, S, d]
+    torch::Tensor by_component;  // [8, B, S, d]
+    if (insole_encoder) {  // each component's sequence on its own: [B·8, S, d]
+        out.tokens = torch::stack(toks, 1);
         out.tokens = insole_encoder->forward(out.tokens.reshape({B * kInsoleComponents, S, -1})).view(out.tokens.sizes());
+        by_component = out.tokens.transpose(0, 1).contiguous();
+    } else {
+        by_component = torch::stack(toks, 0);
+        out.tokens = by_component.transpose(0, 1);  // [B, 8, S, d]
+    }
+    if (config.cross_attention != CrossAttentionKind::PerComponent) {
+        for (auto& m : *decoder_layers) {
+            auto kv = m->as<ConditionLayerImpl>()->cross_attn->keys_values(out.tokens);
+            out.keys.push_back(kv.first);
+            out.values.push_back(kv.second);
+        }
+        return out;
+    }
+    // Per component, the keys and values of every layer in one batched GEMM:
+    // [8, B·S, d] @ [8, d, 2·layers·dh] (instead of 2·layers broadcast matmuls over B·8 small ones).
+    std::vector<torch::Tensor> weights, biases;
     for (auto& m : *decoder_layers) {
-        auto kv = m->as<ConditionLayerImpl>()->cross_attn->keys_values(out.tokens);
-        out.keys.push_back(kv.first);
-        out.values.push_back(kv.second);
+        const auto& ca = m->as<ConditionLayerImpl>()->cross_attn;
+        weights.insert(weights.end(), {ca->proj_k, ca->proj_v});
+        biases.insert(biases.end(), {ca->bias_k.view({kInsoleComponents, 1, -1}), ca->bias_v.view({kInsoleComponents, 1, -1})});
+    }
+    const int64_t dh = config.hidden_dim / kInsoleComponents;
+    const auto kv = torch::bmm(by_component.view({kInsoleComponents, B * S, -1}), torch::cat(weights, 2)) + torch::cat(biases, 2);
+    auto part = [&](int64_t i) { return kv.narrow(2, i * dh, dh).view({kInsoleComponents, B, S, dh}).transpose(0, 1).contiguous(); };
+    for (int64_t l = 0; l < static_cast<int64_t>(weights.size() / 2); ++l) {
+        out.keys.push_back(part(2 * l));
+        out.values.push_back(part(2 * l + 1));
     }
     return out;
 }

@@ -97,10 +97,12 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
         kernels::softmax_(attn);
         return out_proj(torch::bmm(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim}));
     }
-    // Training: the scale goes on q (N·dh values, not N·N scores).
-    auto qkv = F::linear(x, in_proj_weight, in_proj_bias).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous();
-    auto q = qkv[0].view({B * heads, N, dh}) * scale;
-    auto k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
+    // Training: the scale goes on the query rows of the projection (d·d values, not N·N scores);
+    // unbind, not indexing, so that the backward stacks the three gradients in one copy.
+    auto w = torch::cat({in_proj_weight.narrow(0, 0, dim) * scale, in_proj_weight.narrow(0, dim, 2 * dim)});
+    auto b = torch::cat({in_proj_bias.narrow(0, 0, dim) * scale, in_proj_bias.narrow(0, dim, 2 * dim)});
+    auto qkv = F::linear(x, w, b).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous().unbind(0);
+    auto q = qkv[0].view({B * heads, N, dh}), k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
     auto attn = kernels::dropout(kernels::softmax(torch::bmm(q, k.transpose(1, 2))), dropout, is_training());
     auto out = torch::bmm(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim});
     return out_proj(out);

@@ -146,7 +146,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& sourc
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         fail_input(source, 0, std::string("invalid JSON: ") + e.what());
     }
     if (!j.is_object()) fail_input(source, 0, "expected a JSON object of training settings");

@@ -139,7 +139,7 @@ std::vector<std::string> attach_details(Track& track, const std::string& path) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(read_text_file(path));
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
         fail_input(path, 0, std::string("invalid JSON: ") + e.what());
     }
     std::vector<std::string> components;

@@ -183,7 +183,7 @@ TrainLog read_train_log(const std::string& model_dir) {
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         try {
             log.rows.push_back(nlohmann::json::parse(line));
-        } catch (const nlohmann::json::parse_error&) {
+        } catch (const nlohmann::json::exception&) {
             log.problem = log.path + ":" + std::to_string(n) + ": not a JSON line (later lines left out)";
             break;
         }
