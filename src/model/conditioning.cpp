@@ -147,7 +147,9 @@ InsoleCondition InsoleConditioningImpl::encode(const torch::Tensor& c, const tor
                     (config.condition_inputs == ConditionInputs::ImuOnly && comps[i].imu);
         if (!keep) e = torch::zeros_like(e);
         else if (c_mask.defined()) e = e * c_mask.to(e.dtype()).view({B, 1, 1});
-        toks.push_back(e + pe.to(e.dtype()));  // in the compute dtype: the keys' GEMM reads them so
+        // In the compute dtype, which the keys' GEMM reads, unless the encoder's residual stream
+        // (float32 under autocast, as its LayerNorms need) reads them first.
+        toks.push_back(insole_encoder ? e + pe : e + pe.to(e.dtype()));
     }
     InsoleCondition out;
     torch::Tensor by_component;  // [8, B, S, d]

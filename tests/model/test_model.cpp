@@ -643,3 +643,63 @@ TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
     }
     EXPECT_EQ(sched.posterior_sample(x0, x_t, t.clamp_min(1), torch::randn_like(x0)).scalar_type(), torch::kDouble);
 }
+
+// A training step (forward + backward) under bf16 autocast, for every conditioning variant: the
+// loss is near fp32's and every parameter gets a finite gradient near fp32's. The batched keys and
+// values of all layers equal each layer's own projection.
+TEST(Training, Bf16StepForEveryConditioningVariant) {
+    struct Variant {
+        const char* name;
+        int encoder_layers;
+        CrossAttentionKind kind;
+        bool locality;
+    };
+    for (const Variant& v : {Variant{"per-component", 0, CrossAttentionKind::PerComponent, false},
+                             Variant{"insole encoder + locality", 1, CrossAttentionKind::PerComponent, true},
+                             Variant{"standard attention", 0, CrossAttentionKind::Standard, false}}) {
+        SCOPED_TRACE(v.name);
+        torch::manual_seed(3);
+        auto cfg = small_config();
+        cfg.insole_encoder_layers = v.encoder_layers;
+        cfg.cross_attention = v.kind;
+        cfg.cross_attention_locality = v.locality;
+        cfg.dropout = 0;
+        Step2Motion model(cfg);
+        model->train();
+        DiffusionSchedule sched(cfg.diffusion_T);
+        auto x0 = torch::randn({3, 12, 63}), c = torch::randn({3, 12, 50});
+        auto t = torch::tensor({0, 7, 20}, torch::kLong);
+        auto x_t = sched.q_sample(x0, t, torch::randn_like(x0));
+        auto keep = torch::tensor({1.f, 0.f, 1.f});
+        auto step = [&](bool bf16, std::vector<torch::Tensor>* grads) {
+            model->zero_grad();
+            torch::Tensor loss;
+            {
+                Autocast ac(bf16);
+                auto cond = model->condition(c, keep);
+                if (!bf16) {
+                    for (int l = 0; l < cfg.num_layers; ++l) {
+                        const auto kv = model->control->decoder_layers[l]->as<ConditionLayerImpl>()->cross_attn->keys_values(cond.tokens);
+                        EXPECT_LT(max_abs_diff(kv.first, cond.keys[size_t(l)]), 1e-5);
+                        EXPECT_LT(max_abs_diff(kv.second, cond.values[size_t(l)]), 1e-5);
+                    }
+                }
+                loss = pose_loss(model->denoise(x_t, t, &cond).to(torch::kFloat), x0);
+            }
+            loss.backward();
+            for (const auto& p : model->parameters()) grads->push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+            return loss.item<double>();
+        };
+        std::vector<torch::Tensor> g32, g16;
+        const double l32 = step(false, &g32), l16 = step(true, &g16);
+        EXPECT_NEAR(l16, l32, 0.02 * l32);
+        ASSERT_EQ(g32.size(), g16.size());
+        for (size_t i = 0; i < g32.size(); ++i) {
+            if (!g32[i].defined()) continue;  // the root network's: not part of the pose loss
+            ASSERT_TRUE(g16[i].defined()) << "parameter " << i << " has no gradient in bf16";
+            EXPECT_TRUE(torch::isfinite(g16[i]).all().item<bool>());
+            const double scale = g32[i].abs().max().item<double>();
+            EXPECT_LT(max_abs_diff(g16[i].to(torch::kFloat), g32[i]), 0.1 * scale + 1e-4) << "parameter " << i;
+        }
+    }
+}
