@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds the demo models under models/: the dataset from ../shared mocap (make_demo_data.sh), then
+# Rebuilds the demo models under data/models/: the dataset from ../shared mocap (make_demo_data.sh), then
 # the Step2Motion model and the two regressor baselines, each on one thread so that they can run side
 # by side on a 2-core machine (the baselines take about 15 minutes, the Step2Motion model about 3.5 hours).
 set -euo pipefail
@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 s2m=${S2M:-build/bin/s2m}
 scripts/make_demo_data.sh out/demo-data
 cp out/demo-data/heldout.h5 data/demo-heldout.h5
-for m in demo demo-mlp demo-transformer; do rm -rf "models/$m"; done
-# models/demo: 13 pose epochs and the root network, then its pose phase extended with --resume to 26
+for m in demo demo-mlp demo-transformer; do rm -rf "data/models/$m"; done
+# data/models/demo: 13 pose epochs and the root network, then its pose phase extended with --resume to 26
 # epochs at the same lr and to 40 at lr 3e-4 (a step decay).
 (
-  train_demo() { OMP_NUM_THREADS=1 "$s2m" --threads 1 train --config "$1" --data out/demo-data/data.h5 --out models/demo "${@:2}"; }
+  train_demo() { OMP_NUM_THREADS=1 "$s2m" --threads 1 train --config "$1" --data out/demo-data/data.h5 --out data/models/demo "${@:2}"; }
   stage=out/demo-data/demo-stage.json
   train_demo configs/demo.json
   sed 's/"epochs_pose": 13/"epochs_pose": 26/' configs/demo.json >"$stage"
@@ -20,7 +20,7 @@ for m in demo demo-mlp demo-transformer; do rm -rf "models/$m"; done
   train_demo "$stage" --resume
 ) &
 ( for m in mlp transformer; do
-    OMP_NUM_THREADS=1 "$s2m" --threads 1 train --config "configs/demo-$m.json" --data out/demo-data/data.h5 --out "models/demo-$m"
+    OMP_NUM_THREADS=1 "$s2m" --threads 1 train --config "configs/demo-$m.json" --data out/demo-data/data.h5 --out "data/models/demo-$m"
   done ) &
 wait
-rm -f models/*/last.pt
+rm -f data/models/*/last.pt

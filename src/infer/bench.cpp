@@ -255,6 +255,7 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
         ro.steps = 20;
         const double fast = best_of(o.quick ? 1 : 3, [&] { reconstruct(bundle, {seq}, ro); });
         report("reconstruct_rtf_fast", fast / o.motion_s);
+        if (o.profile) log_profile("a reconstruction, 20-step fast sampler", model::profile_ops([&] { reconstruct(bundle, {seq}, ro); }));
     }
     if (o.hour_s > 0) {
         // Peak resident memory of reconstructing o.hour_s seconds (an hour by default) with the fast

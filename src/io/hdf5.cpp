@@ -2,6 +2,7 @@
 #include <H5Cpp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,8 @@ namespace {
 const char* const kFormatName = "step2motion-dataset";
 // Size of the file being read: what any count or extent it claims is checked against.
 thread_local hsize_t g_file_bytes = 0;
+// Raw bytes of that file: (offset, count) → up to count bytes (set when the file is opened).
+thread_local std::function<std::string(uint64_t, size_t)> g_file_read;
 constexpr hsize_t kMaxInflation = 1100;
 const char* const kPoseLayout =
     "66 = root displacement from the previous frame (x, y, z; world, metres) + 21 non-root joints "
@@ -129,6 +132,29 @@ void write_strings(H5::Group& g, const char* name, const std::vector<std::string
     ds.close();  // closed here, so that a failure throws (a destructor only prints it)
 }
 
+// libhdf5 1.10 allocates and zero-fills a buffer of the length a variable-length string's
+// descriptor claims before reading the string (found by fuzzing: 2 GB for a 34 KB file). The
+// descriptors (4-byte length, heap address, 4-byte index) are read from the file first and each
+// length checked against the file's size; string lists are stored contiguously.
+void check_string_lengths(const H5::DataSet& ds, hsize_t n, const std::string& file, const char* name) {
+    if (n == 0 || !g_file_read) return;
+    const haddr_t at = H5Dget_offset(ds.getId());
+    if (at == HADDR_UNDEF) fail_input(file, 0, std::string("'") + name + "': expected a contiguous list of strings");
+    const std::string sb = g_file_read(0, 16);
+    if (sb.size() < 16) return;
+    const unsigned version = static_cast<unsigned char>(sb[8]);
+    const uint64_t element = 4 + static_cast<unsigned char>(version < 2 ? sb[13] : sb[9]) + 4;
+    const std::string raw = g_file_read(at, static_cast<size_t>(n * element));
+    if (raw.size() != n * element) fail_input(file, 0, std::string("'") + name + "': its strings lie beyond the end of the file");
+    for (hsize_t i = 0; i < n; ++i) {
+        uint32_t length = 0;
+        std::memcpy(&length, raw.data() + i * element, 4);  // little-endian, as HDF5 stores it
+        if (length > g_file_bytes)
+            fail_input(file, 0, std::string("'") + name + "': string " + std::to_string(i) + " claims " +
+                                    std::to_string(length) + " bytes, more than the file holds");
+    }
+}
+
 std::vector<std::string> read_strings(const H5::Group& g, const char* name, const std::string& file) {
     if (!g.nameExists(name)) fail_input(file, 0, std::string("missing dataset '") + name + "'");
     H5::DataSet ds = g.openDataSet(name);
@@ -138,6 +164,7 @@ std::vector<std::string> read_strings(const H5::Group& g, const char* name, cons
     sp.getSimpleExtentDims(&n);
     // Every variable-length string takes at least 16 bytes of the file.
     if (n > g_file_bytes / 16) fail_input(file, 0, std::string("'") + name + "': claims more strings than the file holds");
+    check_string_lengths(ds, n, file, name);
     H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
     std::vector<char*> p(n, nullptr);
     if (n) ds.read(p.data(), t);
@@ -227,15 +254,15 @@ H5::H5File open_dataset_file(const std::string& path) {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(path, ec);
     g_file_bytes = ec ? 0 : static_cast<hsize_t>(bytes);
-    std::ifstream in(path, std::ios::binary);
-    GlobalHeapCheck(g_file_bytes, [&](uint64_t offset, size_t n) {
-        std::string b(static_cast<size_t>(std::min<uint64_t>(n, g_file_bytes - std::min<uint64_t>(offset, g_file_bytes))), '\0');
-        in.clear();
+    g_file_read = [path, bytes = g_file_bytes](uint64_t offset, size_t n) {
+        std::ifstream in(path, std::ios::binary);
+        std::string b(static_cast<size_t>(std::min<uint64_t>(n, bytes - std::min<uint64_t>(offset, bytes))), '\0');
         in.seekg(static_cast<std::streamoff>(offset));
         in.read(b.data(), static_cast<std::streamsize>(b.size()));
         b.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
         return b;
-    }).run(path);
+    };
+    GlobalHeapCheck(g_file_bytes, g_file_read).run(path);
     return H5::H5File(path, H5F_ACC_RDONLY);
 }
 
@@ -244,10 +271,11 @@ H5::H5File open_dataset_image(const void* data, size_t size, const std::string& 
     static const unsigned char kSignature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     if (size < 8 || std::memcmp(data, kSignature, 8) != 0) fail_input(source, 0, "not an HDF5 file");
     g_file_bytes = size;
-    GlobalHeapCheck(size, [&](uint64_t offset, size_t n) {
+    g_file_read = [data, size](uint64_t offset, size_t n) {  // the caller keeps the image alive while reading
         const uint64_t from = std::min<uint64_t>(offset, size);
         return std::string(static_cast<const char*>(data) + from, static_cast<size_t>(std::min<uint64_t>(n, size - from)));
-    }).run(source);
+    };
+    GlobalHeapCheck(size, g_file_read).run(source);
     H5::FileAccPropList fapl;
     if (H5Pset_fapl_core(fapl.getId(), 1 << 16, false) < 0 ||
         H5Pset_file_image(fapl.getId(), const_cast<void*>(data), size) < 0)

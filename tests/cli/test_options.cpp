@@ -183,7 +183,7 @@ TEST(CliOptions, GlobalVersionThreadsVerboseQuiet) {
     }
     // -v: the debug line of reconstruct's precision choice (--precision auto); without it, none.
     const fs::path dir = test::temp_dir("cli_global");
-    const std::string rec = " reconstruct --model " + (kSource / "models" / "demo-mlp").string() + " " +
+    const std::string rec = " reconstruct --model " + (kSource / "data" / "models" / "demo-mlp").string() + " " +
                             (kSource / "data" / "moticon" / "230927_102137.txt").string() + " --out " + (dir / "rec").string();
     out = s2m_ok("-v --threads 1" + rec);
     EXPECT_NE(out.find("debug: precision auto"), std::string::npos) << out;
@@ -300,7 +300,7 @@ TEST(CliOptions, SynthAndPreprocessOptions) {
 TEST(CliOptions, ReconstructInputsAndOptions) {
     const fs::path dir = test::temp_dir("cli_reconstruct");
     const fs::path ds = synth_folder(dir, true);
-    const std::string model = (kSource / "models" / "demo").string();
+    const std::string model = (kSource / "data" / "models" / "demo").string();
     const std::string rec = "-q --threads 2 reconstruct --model " + model + " --sampler fast --steps 2 --precision fp32 --device cpu ";
     auto bvh = [&](const std::string& out, const std::string& name) { return io::read_bvh((dir / out / (name + ".bvh")).string()); };
 
@@ -510,8 +510,8 @@ TEST(CliOptions, ViewOptions) {
     const fs::path dir = test::temp_dir("cli_view");
     const fs::path ds = synth_folder(dir, false);
     const std::string rec = "-q --threads 2 reconstruct " + ds.string() + ":07_01 --details --device cpu --precision fp32 --out ";
-    s2m_ok(rec + (dir / "mlp").string() + " --model " + (kSource / "models" / "demo-mlp").string());
-    s2m_ok(rec + (dir / "diffusion").string() + " --sampler fast --steps 2 --model " + (kSource / "models" / "demo").string());
+    s2m_ok(rec + (dir / "mlp").string() + " --model " + (kSource / "data" / "models" / "demo-mlp").string());
+    s2m_ok(rec + (dir / "diffusion").string() + " --sampler fast --steps 2 --model " + (kSource / "data" / "models" / "demo").string());
     fs::path mlp_bvh, diffusion_bvh;
     for (const auto& e : fs::directory_iterator(dir / "mlp"))
         if (e.path().extension() == ".bvh") mlp_bvh = e.path();

@@ -1,5 +1,5 @@
-// The shipped product: each model in models/ loads and, evaluated on data/demo-heldout.h5 with the
-// settings models/demo/README.md records, reproduces the figures recorded there; the report's three files
+// The shipped product: each model in data/models/ loads and, evaluated on data/demo-heldout.h5 with the
+// settings data/models/demo/README.md records, reproduces the figures recorded there; the report's three files
 // (metrics.json, metrics.csv, table.tex) say the same thing.
 #include <gtest/gtest.h>
 
@@ -55,7 +55,7 @@ std::vector<std::string> split_csv(const std::string& line) {
 
 }  // namespace
 
-// Every shipped model, scored on the held-out clips as models/demo/README.md records it (fast
+// Every shipped model, scored on the held-out clips as data/models/demo/README.md records it (fast
 // sampler, 2 steps, one sample, fp32, 2 threads). The regressors and the root networks are
 // deterministic: their figures must agree to the table's rounding (0.005) plus 0.02 for other CPUs'
 // kernels. The diffusion model is scored with one seed (seed 1): its root network (deterministic) and
@@ -67,14 +67,14 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     const fs::path diffusion_report = s2m::test::temp_dir("shipped_report_diffusion");
     const std::string data = (kSource / "data" / "demo-heldout.h5").string();
     std::string out;
-    ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "models" / "demo-mlp").string() + " --model " +
-                                     (kSource / "models" / "demo-transformer").string() + " --data " + data +
+    ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "data" / "models" / "demo-mlp").string() + " --model " +
+                                     (kSource / "data" / "models" / "demo-transformer").string() + " --data " + data +
                                      " --split test --precision fp32 --device cpu --out " + report.string(),
                                  &out),
               0)
         << out;
     std::printf("%s", out.c_str());
-    ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "models" / "demo").string() + " --data " + data +
+    ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "data" / "models" / "demo").string() + " --data " + data +
                                      " --split test --double-integration --sampler fast --steps 2 --seeds 1 --seed 1 --samples 1"
                                      " --guidance 1 --precision fp32 --out " + diffusion_report.string(),
                                  &out),
@@ -89,7 +89,7 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     struct Expect {
         const nlohmann::json* report;
         const char* key;       // model in metrics.json
-        const char* row;       // row of the evaluation table in models/demo/README.md
+        const char* row;       // row of the evaluation table in data/models/demo/README.md
         std::array<bool, 4> compare;
         double tol_cm, tol_m;
     };
@@ -102,7 +102,7 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     const char* keys[] = {"MPJPE_cm", "MPJPE_Legs_cm", "MPJVE_Legs_cm_s", "MRPE_m"};
     for (const auto& e : expects) {
         ASSERT_TRUE(e.report->contains(e.key)) << e.key;
-        const auto rec = recorded_row(kSource / "models" / "demo" / "README.md", e.row);
+        const auto rec = recorded_row(kSource / "data" / "models" / "demo" / "README.md", e.row);
         for (int c = 0; c < 4; ++c) {
             if (!e.compare[size_t(c)]) continue;
             ASSERT_FALSE(std::isnan(rec[size_t(c)])) << e.row << " " << keys[c];
@@ -113,7 +113,7 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     // The diffusion model's leg error, one sample of seed 1: within the range of the single-seed
     // figures the README records ("One sample per seed: 10.45, 10.61, ..." for seeds 1-6), widened by
     // 0.1 cm for other CPUs. (Here: 10.36 cm with fp32 on an AVX2 machine.)
-    std::ifstream readme(kSource / "models" / "demo" / "README.md");
+    std::ifstream readme(kSource / "data" / "models" / "demo" / "README.md");
     const std::string readme_text((std::istreambuf_iterator<char>(readme)), std::istreambuf_iterator<char>());
     const auto at = readme_text.find("One sample per seed:");
     ASSERT_NE(at, std::string::npos);

@@ -126,7 +126,7 @@ TEST(ViewBrowser, NormalWalkPageShowsSkeletonAndInsoles) {
     const fs::path walk = test::project_data() / "moticon" / "230927_102114.txt";
     // The MLP demo model: deterministic and about a second for this walk (the diffusion demo model
     // takes about a minute on 2 cores; the page does not depend on which model made the BVH).
-    const fs::path model = fs::path(S2M_SOURCE_DIR) / "models" / "demo-mlp";
+    const fs::path model = fs::path(S2M_SOURCE_DIR) / "data" / "models" / "demo-mlp";
     std::string out;
     ASSERT_EQ(test::run_s2m("-q reconstruct --model " + model.string() + " " + walk.string() + " --out " + b.dir.string() + " --details", &out),
               0)

@@ -305,7 +305,7 @@ void check_reconstructions(const fs::path& dir, KillFigures& fig, const std::map
 }
 
 std::string reconstruct_args(const fs::path& out) {
-    std::string a = "-q reconstruct --model " + (fs::path(S2M_SOURCE_DIR) / "models" / "demo").string();
+    std::string a = "-q reconstruct --model " + (fs::path(S2M_SOURCE_DIR) / "data" / "models" / "demo").string();
     for (const auto& r : kRealRecordings) a += " " + (test::project_data() / "moticon" / (r + ".txt")).string();
     return a + " --out " + out.string() + " --sampler fast --steps 1 --details";
 }

@@ -273,7 +273,7 @@ TEST(Train, ShippedConfigsAndModelsBuildAndLoad) {
     }
     EXPECT_GE(configs, 5);
     int models = 0;
-    for (const auto& e : fs::directory_iterator(fs::path(S2M_SOURCE_DIR) / "models")) {
+    for (const auto& e : fs::directory_iterator(fs::path(S2M_SOURCE_DIR) / "data" / "models")) {
         if (!fs::is_directory(e.path())) continue;
         SCOPED_TRACE(e.path().filename().string());
         const auto bundle = train::load_model(train::model_file(e.path().string()));

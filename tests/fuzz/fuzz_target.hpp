@@ -1,7 +1,7 @@
 #pragma once
 // One fuzz target per reader of outside data. The same source builds two ways:
 //  - with clang and -fsanitize=fuzzer (S2M_LIBFUZZER defined): a libFuzzer binary fuzz_<name>;
-//  - with any compiler: registered in the table that fuzz_replay (fuzz/replay_main.cpp) runs over the
+//  - with any compiler: registered in the table that fuzz_replay (tests/fuzz/replay_main.cpp) runs over the
 //    seed corpus and the regression inputs in ctest, so every crash found stays fixed without clang.
 // The contract a target checks: a reader either returns or throws s2m::InputError (one line naming the
 // file). Any other exception escapes and is reported as a crash; memory errors and UB are the

@@ -4,7 +4,7 @@ nn.MultiheadAttention, nn.LayerNorm, nn.Linear, per-component insole cross-atten
 timed on the same LibTorch as s2m (Debian's python3-torch 1.13), so that `s2m bench` can be held
 against "the reference" in the same run.
 
-    python3 bench/reference_bench.py [--threads 2] [--json] [--parity FIXTURE.pt]
+    python3 tools/bench/reference_bench.py [--threads 2] [--json] [--parity FIXTURE.pt]
 
 Prints training windows/s (batch 64, forward + backward + Adam) and ms per denoiser pass (batch 1)
 in fp32 and under torch.autocast("cpu", bfloat16), at the paper's size (hidden 256, 2 layers,

@@ -1,5 +1,5 @@
 // make_seeds DIR: writes the HDF5 seeds (tiny datasets, easier made than cut from real files);
-// scripts/fuzz.sh --seeds puts them under fuzz/corpus/dataset_h5/.
+// scripts/fuzz.sh --seeds puts them under tests/fuzz/corpus/dataset_h5/.
 #include <cstdio>
 #include <filesystem>
 
