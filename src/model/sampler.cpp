@@ -33,10 +33,12 @@ public:
         const auto opts = cond.tokens.options().dtype(torch::kLong);
         for (auto [start, n] : ranges_) conds_.push_back(cond.select(torch::arange(start, start + n, opts)));
     }
-    torch::Tensor denoise(Step2Motion& model, const torch::Tensor& x, const torch::Tensor& t, double guidance) const {
+    torch::Tensor denoise(Step2Motion& model, const torch::Tensor& x, const torch::Tensor& t, double guidance,
+                          bool bf16) const {
         std::vector<torch::Tensor> out(ranges_.size());
         at::parallel_for(0, static_cast<int64_t>(ranges_.size()), 1, [&](int64_t begin, int64_t end) {
-            c10::InferenceMode inference;  // per thread
+            c10::InferenceMode inference;  // per thread, as autocast is
+            Autocast autocast(bf16, x.device());
             for (int64_t p = begin; p < end; ++p) {
                 const auto [start, n] = ranges_[static_cast<size_t>(p)];
                 out[static_cast<size_t>(p)] = model->denoise_guided(x.narrow(0, start, n), t.narrow(0, start, n),
@@ -89,8 +91,9 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
     InsoleCondition cond;
     // One autocast scope for the whole loop keeps the bf16 copies of the weights cached across steps.
     Autocast autocast(opt.bf16, insoles.device());
-    // Autocast state is per thread, so the bf16 path keeps op-level threading.
-    WindowSplit split(B, !opt.bf16 && insoles.device().is_cpu());
+    // In bf16 too, each share under its own autocast scope (autocast state is per thread): RTF of the
+    // 200-step sampler 0.36 split, 0.38-0.39 threaded op by op (2 threads, AMD Zen 5).
+    WindowSplit split(B, insoles.device().is_cpu());
     auto make_condition = [&] {
         cond = model->condition(insoles, opt.c_mask);
         if (split.active()) split.set_condition(cond);
@@ -114,7 +117,7 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
         // The attention weights are read on the last pass, over the whole batch.
         const bool last = i + 1 == levels.size();
         torch::Tensor x0 = split.active() && !(attention && last)
-                               ? split.denoise(model, x, tt, opt.guidance)
+                               ? split.denoise(model, x, tt, opt.guidance, opt.bf16)
                                : model->denoise_guided(x, tt, cond, opt.guidance, attention && last ? attention : nullptr);
         x0 = x0.to(dtype);
         if (last) {

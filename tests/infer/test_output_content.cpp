@@ -56,7 +56,7 @@ infer::ReconstructOptions fast_options() {
 // streams make it independent of batching and threads).
 TEST(OutputContent, BvhAndDetailsHoldThePredictedMotionAndTheModelsAttention) {
     const fs::path dir = test::temp_dir("output_content");
-    const fs::path model_dir = kSource / "models" / "demo";
+    const fs::path model_dir = kSource / "data" / "models" / "demo";
     io::Dataset held_out = io::read_dataset((kSource / "data" / "demo-heldout.h5").string());
     std::vector<io::DatasetClip> keep;
     for (auto& c : held_out.clips)
