@@ -1,6 +1,7 @@
 // The only file that talks to HDF5 (C++ API). Layout: src/io/README-dataset.md.
 #include <H5Cpp.h>
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -520,44 +521,73 @@ DatasetSummary read_dataset_summary_from(const std::string& path, Open open) {
 
 namespace {
 
-// libhdf5 1.10 crashes (SIGSEGV in H5A__close, found by fuzzing) or loops on some damaged files. A
-// file is therefore read once in a child process first: when libhdf5 dies or hangs there, the
-// file is refused with one line; otherwise this process reads it (the same code, now known to end).
-// The child's own refusals (InputError) are left to this process to report.
+// libhdf5 1.10 crashes (SIGSEGV in H5A__close, a use-after-free in its attribute table: found by
+// fuzzing), loops, or allocates what a damaged file claims. A file is therefore read first in a
+// child process whose data segment may grow by at most 1 GB + kMaxInflation x the file's size:
+// when libhdf5 dies, hangs or runs out of that there, or the file is refused, this process reports
+// it in one line; otherwise it reads the file itself (the same code, now known to end).
 template <typename Read>
 auto read_checked(const std::string& source, uint64_t bytes, Read read) {
+    int channel[2];
     std::fflush(nullptr);
-    const pid_t child = fork();
+    const pid_t child = pipe(channel) == 0 ? fork() : -1;
     if (child == 0) {
+        close(channel[0]);
         for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);  // die, report nothing
+        uint64_t data_kb = 0;
+        std::ifstream status("/proc/self/status");
+        for (std::string line; std::getline(status, line);)
+            if (line.rfind("VmData:", 0) == 0) data_kb = std::strtoull(line.c_str() + 7, nullptr, 10);
+        const uint64_t budget = (uint64_t(1) << 30) + std::min<uint64_t>(bytes, uint64_t(1) << 40) * kMaxInflation;
+        const rlimit limit{data_kb * 1024 + budget, data_kb * 1024 + budget};
+        setrlimit(RLIMIT_DATA, &limit);
+        int code = 0;
+        std::string message;
         try {
             (void)read();
-        } catch (...) {
+        } catch (const InputError& e) {
+            code = 3, message = e.what();
+        } catch (const std::bad_alloc&) {
+            code = 4;
+        } catch (const std::exception& e) {
+            code = 5, message = e.what();
         }
-        _exit(0);
+        if (!message.empty() && write(channel[1], message.data(), message.size()) < 0) code = 5;
+        _exit(code);
     }
     if (child > 0) {
+        close(channel[1]);
         // Generous: a legitimate read runs at hundreds of MB/s.
         const double limit_s = 60 + double(bytes) / 20e6;
         const auto start = std::chrono::steady_clock::now();
         int status = 0;
         pid_t done = 0;
+        std::string message;
+        char buffer[4096];
         while ((done = waitpid(child, &status, WNOHANG)) == 0) {
             if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > limit_s) {
                 kill(child, SIGKILL);
                 waitpid(child, &status, 0);
+                close(channel[0]);
                 fail_input(source, 0, "damaged HDF5 file: libhdf5 did not finish reading it in " +
                                           std::to_string(int(limit_s)) + " s");
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
+        for (ssize_t n; (n = ::read(channel[0], buffer, sizeof buffer)) > 0;) message.append(buffer, static_cast<size_t>(n));
+        close(channel[0]);
         if (done == child && WIFSIGNALED(status))
             fail_input(source, 0, "damaged HDF5 file: libhdf5 crashed reading it (signal " +
                                       std::to_string(WTERMSIG(status)) + ")");
-        if (done == child && WIFEXITED(status) && WEXITSTATUS(status) != 0)
-            fail_input(source, 0, "damaged HDF5 file: libhdf5 failed reading it (exit status " +
-                                      std::to_string(WEXITSTATUS(status)) + ")");
-    }  // fork failed: read in this process only
+        if (done == child && WIFEXITED(status)) {
+            const int code = WEXITSTATUS(status);
+            if (code == 3) throw InputError(message);  // the child's refusal, already naming the file
+            if (code == 4)
+                fail_input(source, 0, "damaged HDF5 file: reading it needs more memory than its size allows");
+            if (code != 0)
+                fail_input(source, 0, "damaged HDF5 file: libhdf5 failed reading it" + (message.empty() ? "" : " (" + message + ")"));
+        }
+    }  // pipe or fork failed: read in this process only
     return read();
 }
 
