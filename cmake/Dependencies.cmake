@@ -22,6 +22,9 @@ if(Torch_VERSION VERSION_GREATER_EQUAL 2 AND EXISTS /usr/include/fmt)
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/debian-fmt)
   file(CREATE_LINK /usr/include/fmt ${CMAKE_BINARY_DIR}/debian-fmt/fmt SYMBOLIC)
   target_include_directories(s2m_deps BEFORE INTERFACE ${CMAKE_BINARY_DIR}/debian-fmt)
+  # Its libtorch.so also exports its own std::filesystem functions (remove_all crashed inside them):
+  # libstdc++ goes first among the needed libraries so that the system's definitions win.
+  add_link_options("LINKER:--push-state,--no-as-needed" "-lstdc++" "LINKER:--pop-state")
 endif()
 # c10d's Gloo process group (data-parallel training) includes Gloo's headers (Debian: libgloo-dev).
 find_package(Gloo CONFIG QUIET)

@@ -27,6 +27,13 @@ if [ -n "${S2M_BROWSER:-}" ] && [ -z "${S2M_SKIP_APT:-}" ] && ! command -v chrom
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
-if [ "${S2M_TORCH:-debian}" = pip ]; then build_dir="${S2M_BUILD_DIR:-build-torch-pip}"; else build_dir="${S2M_BUILD_DIR:-build}"; fi
+if [ "${S2M_TORCH:-debian}" = pip ]; then
+  build_dir="${S2M_BUILD_DIR:-build-torch-pip}"
+  # torchrun from the same torch as the build (the c10d store protocol changed after 1.13).
+  venv=${S2M_TORCH_VENV:-.venv-torch}
+  [ -x "$venv/bin/torchrun" ] && export S2M_TORCHRUN="${S2M_TORCHRUN:-$(cd "$venv/bin" && pwd)/torchrun}"
+else
+  build_dir="${S2M_BUILD_DIR:-build}"
+fi
 cd "$build_dir"
 ctest --output-on-failure --timeout 1800 -j "${S2M_TEST_JOBS:-2}" "$@"

@@ -35,7 +35,8 @@ nlohmann::json system_info() {
     j["avx512_bf16"] = cpu.avx512_bf16;
     j["amx_bf16"] = cpu.amx_bf16;
     j["bf16_fast"] = cpu.amx_bf16 || cpu.avx512_bf16;
-    j["blas_library"] = blas.library;
+    // PyPI's LibTorch carries its own MKL and never calls libblas.so.3.
+    j["blas_library"] = blas.library.rfind("OpenBLAS", 0) != 0 && at::hasMKL() ? "MKL inside LibTorch" : blas.library;
     j["blas_core"] = blas.core;
     j["blas_threads"] = blas.threads;
     j["openblas_coretype_env"] = blas.coretype_env;

@@ -1,5 +1,7 @@
 #include "step2motion/model/memory.hpp"
 
+#include "step2motion/model/torch_compat.hpp"
+
 #include <c10/core/CPUAllocator.h>
 #include <sys/mman.h>
 
@@ -109,7 +111,7 @@ void release_block(void* p) { cache().give_back(p); }
 // blocks come from posix_memalign and go back to free.
 class CachingCpuAllocator final : public c10::Allocator {
 public:
-    c10::DataPtr allocate(size_t n) const override {
+    c10::DataPtr allocate(size_t n) S2M_ALLOCATE_CONST override {
         void* p = nullptr;
         if (n >= kMinCached) {
             p = cache().take(n);
@@ -119,6 +121,7 @@ public:
         return {p, p, &release_block, c10::Device(c10::DeviceType::CPU)};
     }
     c10::DeleterFnPtr raw_deleter() const override { return &release_block; }
+    S2M_ALLOCATOR_COPY_DATA
 };
 
 }  // namespace

@@ -304,11 +304,17 @@ std::string optimizer_bytes(torch::optim::Optimizer& opt) {
     return os.str();
 }
 
+// The moments and step counts come from the checkpoint; the options (the learning rate above all)
+// stay those of this run: LibTorch 2.x restores the saved options too, 1.13 did not.
 void load_optimizer(torch::optim::Optimizer& opt, const std::string& bytes) {
     std::istringstream is(bytes);
     torch::serialize::InputArchive archive;
     archive.load_from(is);
+    std::vector<std::unique_ptr<torch::optim::OptimizerOptions>> options;
+    for (auto& group : opt.param_groups()) options.push_back(group.options().clone());
     opt.load(archive);
+    for (size_t i = 0; i < options.size() && i < opt.param_groups().size(); ++i)
+        opt.param_groups()[i].set_options(std::move(options[i]));
 }
 
 // The default generator of a device type (CPU, or the current CUDA device).

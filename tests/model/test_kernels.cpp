@@ -138,7 +138,7 @@ TEST_P(Kernels, AddDropoutAndGeluDropoutMatchTheirDefinitions) {
     auto g = k::gelu_dropout(x, 0.0, true);
     auto xr = x.detach().clone().requires_grad_();
     auto gr = torch::gelu(xr);
-    EXPECT_LT(max_diff(g, gr), 1e-6);
+    EXPECT_LT(max_diff(g, gr), 2e-6);  // LibTorch 2.x's GELU differs from 1.13's by an ulp or so
     auto w = torch::randn_like(gr);
     g.backward(w);
     gr.backward(w);

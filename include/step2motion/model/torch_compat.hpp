@@ -18,6 +18,16 @@ class ProcessGroup;
 #endif
 }  // namespace c10d
 
+// c10::Allocator: 2.x made allocate() non-const and copy_data() a required override.
+#if S2M_TORCH_AT_LEAST(2, 2)
+#define S2M_ALLOCATE_CONST
+#define S2M_ALLOCATOR_COPY_DATA \
+    void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
+#else
+#define S2M_ALLOCATE_CONST const
+#define S2M_ALLOCATOR_COPY_DATA
+#endif
+
 namespace s2m::model::compat {
 
 #if S2M_TORCH_AT_LEAST(2, 0)
