@@ -61,9 +61,9 @@ for t in $run; do
   dict=(); [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
   echo "fuzz.sh: $t for ${seconds}s" >&2
   # libhdf5 (C, malloc) sizes its cache entries from the file and gives up when malloc fails, as
-  # glibc's does for an impossible size; ASan would abort there instead. Allocations that succeed
-  # are still capped by -malloc_limit_mb.
-  # Its error path then leaks a few bytes inside libhdf5 (tests/fuzz/lsan-hdf5.supp).
+  # glibc's does for an impossible size; ASan would abort there instead (allocations that succeed
+  # are still capped by -malloc_limit_mb). That error path leaks a few bytes inside libhdf5
+  # (tests/fuzz/lsan-hdf5.supp).
   asan=$ASAN_OPTIONS lsan=${LSAN_OPTIONS:-}
   [ "$t" = dataset_h5 ] && asan="$asan:allocator_may_return_null=1" && lsan="suppressions=$root/tests/fuzz/lsan-hdf5.supp"
   if ! ASAN_OPTIONS=$asan LSAN_OPTIONS=$lsan "$build/bin/fuzz_$t" "$work" "${seeds[@]}" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \

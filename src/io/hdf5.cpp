@@ -10,7 +10,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +17,7 @@
 #include <functional>
 #include <limits>
 #include <set>
+#include <thread>
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
@@ -33,6 +33,24 @@ const char* const kFormatName = "step2motion-dataset";
 thread_local hsize_t g_file_bytes = 0;
 // Raw bytes of that file: (offset, count) → up to count bytes (set when the file is opened).
 thread_local std::function<std::string(uint64_t, size_t)> g_file_read;
+
+// Sizes in bytes of file addresses and lengths, from the superblock at offset 0 (versions 0/1:
+// bytes 13/14; 2/3: bytes 9/10); {0, 0} when it cannot be read.
+struct FieldSizes {
+    unsigned offsets = 0, lengths = 0;
+};
+FieldSizes superblock_field_sizes() {
+    const std::string sb = g_file_read ? g_file_read(0, 16) : std::string();
+    if (sb.size() < 16) return {};
+    const bool v01 = static_cast<unsigned char>(sb[8]) < 2;
+    return {static_cast<unsigned char>(sb[v01 ? 13 : 9]), static_cast<unsigned char>(sb[v01 ? 14 : 10])};
+}
+
+uint64_t file_bytes(const std::string& path) {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path, ec);
+    return ec ? 0 : static_cast<uint64_t>(n);
+}
 constexpr hsize_t kMaxInflation = 1100;
 const char* const kPoseLayout =
     "66 = root displacement from the previous frame (x, y, z; world, metres) + 21 non-root joints "
@@ -149,10 +167,9 @@ void check_string_lengths(const H5::DataSet& ds, hsize_t n, const std::string& f
     if (n == 0 || !g_file_read) return;
     const haddr_t at = H5Dget_offset(ds.getId());
     if (at == HADDR_UNDEF) fail_input(file, 0, std::string("'") + name + "': expected a contiguous list of strings");
-    const std::string sb = g_file_read(0, 16);
-    if (sb.size() < 16) return;
-    const unsigned version = static_cast<unsigned char>(sb[8]);
-    const uint64_t element = 4 + static_cast<unsigned char>(version < 2 ? sb[13] : sb[9]) + 4;
+    const unsigned offsets = superblock_field_sizes().offsets;
+    if (offsets == 0) return;
+    const uint64_t element = 4 + offsets + 4;
     const std::string raw = g_file_read(at, static_cast<size_t>(n * element));
     if (raw.size() != n * element) fail_input(file, 0, std::string("'") + name + "': its strings lie beyond the end of the file");
     for (hsize_t i = 0; i < n; ++i) {
@@ -199,70 +216,56 @@ std::vector<std::string> clip_groups(const H5::Group& clips) {
     return names;
 }
 
+uint64_t decode_le(const std::string& b, size_t at, unsigned bytes) {
+    uint64_t v = 0;
+    for (unsigned k = 0; k < bytes; ++k) v |= uint64_t(static_cast<unsigned char>(b[at + k])) << (8 * k);
+    return v;
+}
+
+// One global heap collection at `offset`, walked as libhdf5 walks it (see check_global_heaps).
+void check_heap_collection(uint64_t offset, unsigned lengths, const std::string& source) {
+    const std::string head = g_file_read(offset + 8, lengths);
+    if (head.size() < lengths) return;
+    const uint64_t total = decode_le(head, 0, lengths), header = 8 + lengths, object_header = 8 + lengths;
+    if (total < header || total > g_file_bytes - offset) return;  // HDF5 refuses it by itself
+    const std::string heap = g_file_read(offset, static_cast<size_t>(total));
+    for (uint64_t p = header; p + object_header <= total;) {
+        const uint64_t index = decode_le(heap, static_cast<size_t>(p), 2);
+        const uint64_t bytes = decode_le(heap, static_cast<size_t>(p) + 8, lengths);
+        const uint64_t need = index > 0 ? object_header + ((bytes + 7) & ~uint64_t(7)) : bytes;
+        if (need == 0 || need > total - p || (index > 0 && bytes > total))
+            fail_input(source, 0, "damaged HDF5 file: the global heap at byte " + std::to_string(offset) + " has an object of " +
+                                      std::to_string(bytes) + " bytes at byte " + std::to_string(offset + p) +
+                                      " that does not fit it");
+        p += need;
+    }
+}
+
 // HDF5 1.10 (Debian 12) loops forever on a global heap collection (where variable-length strings
 // live) holding an object that does not advance its parser: free space of size 0. Found by
-// fuzzing. Before HDF5 sees a file, each collection ("GCOL", version 1, three zero bytes) is
-// walked the way HDF5 walks it; one that would not end is refused. `read(offset, n)` returns up
-// to n bytes of the file from offset.
-class GlobalHeapCheck {
-public:
-    GlobalHeapCheck(uint64_t file_bytes, std::function<std::string(uint64_t, size_t)> read)
-        : size_(file_bytes), read_(std::move(read)) {}
-
-    void run(const std::string& source) {
-        // Size of lengths from a superblock at offset 0 (versions 0/1: byte 14; 2/3: byte 10).
-        const std::string sb = read_(0, 16);
-        if (sb.size() < 16) return;
-        const unsigned version = static_cast<unsigned char>(sb[8]);
-        const unsigned lengths = static_cast<unsigned char>(version < 2 ? sb[14] : sb[10]);
-        if (lengths != 4 && lengths != 8) return;
-        static const char kSig[8] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
-        constexpr size_t kChunk = size_t(1) << 22;
-        for (uint64_t at = 0; at < size_;) {
-            const std::string block = read_(at, kChunk + sizeof kSig - 1);
-            for (size_t i = 0; i + sizeof kSig <= block.size(); ++i) {
-                const char* hit = static_cast<const char*>(std::memchr(block.data() + i, 'G', block.size() - i - sizeof kSig + 1));
-                if (!hit) break;
-                i = static_cast<size_t>(hit - block.data());
-                if (std::memcmp(hit, kSig, sizeof kSig) == 0) check_collection(at + i, lengths, source);
-            }
-            if (block.size() < kChunk + sizeof kSig - 1) break;
-            at += kChunk;
+// fuzzing. Before HDF5 sees the file being opened (g_file_read), each collection ("GCOL", version
+// 1, three zero bytes) is walked the way HDF5 walks it; one that would not end is refused.
+void check_global_heaps(const std::string& source) {
+    const unsigned lengths = superblock_field_sizes().lengths;
+    if (lengths != 4 && lengths != 8) return;
+    static const char kSig[8] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+    constexpr size_t kChunk = size_t(1) << 22;
+    for (uint64_t at = 0; at < g_file_bytes;) {
+        const std::string block = g_file_read(at, kChunk + sizeof kSig - 1);
+        for (size_t i = 0; i + sizeof kSig <= block.size(); ++i) {
+            const char* hit = static_cast<const char*>(std::memchr(block.data() + i, 'G', block.size() - i - sizeof kSig + 1));
+            if (!hit) break;
+            i = static_cast<size_t>(hit - block.data());
+            if (std::memcmp(hit, kSig, sizeof kSig) == 0) check_heap_collection(at + i, lengths, source);
         }
+        if (block.size() < kChunk + sizeof kSig - 1) break;
+        at += kChunk;
     }
-
-private:
-    static uint64_t decode(const std::string& b, size_t at, unsigned bytes) {
-        uint64_t v = 0;
-        for (unsigned k = 0; k < bytes; ++k) v |= uint64_t(static_cast<unsigned char>(b[at + k])) << (8 * k);
-        return v;
-    }
-    void check_collection(uint64_t offset, unsigned lengths, const std::string& source) {
-        const std::string head = read_(offset + 8, lengths);
-        if (head.size() < lengths) return;
-        const uint64_t total = decode(head, 0, lengths), header = 8 + lengths, object_header = 8 + lengths;
-        if (total < header || total > size_ - offset) return;  // HDF5 refuses it by itself
-        const std::string heap = read_(offset, static_cast<size_t>(total));
-        for (uint64_t p = header; p + object_header <= total;) {
-            const uint64_t index = decode(heap, static_cast<size_t>(p), 2);
-            const uint64_t bytes = decode(heap, static_cast<size_t>(p) + 8, lengths);
-            const uint64_t need = index > 0 ? object_header + ((bytes + 7) & ~uint64_t(7)) : bytes;
-            if (need == 0 || need > total - p || (index > 0 && bytes > total))
-                fail_input(source, 0, "damaged HDF5 file: the global heap at byte " + std::to_string(offset) +
-                                          " has an object of " + std::to_string(bytes) + " bytes at byte " +
-                                          std::to_string(offset + p) + " that does not fit it");
-            p += need;
-        }
-    }
-    uint64_t size_;
-    std::function<std::string(uint64_t, size_t)> read_;
-};
+}
 
 H5::H5File open_dataset_file(const std::string& path) {
     if (!H5::H5File::isHdf5(path.c_str())) fail_input(path, 0, "not an HDF5 file");
-    std::error_code ec;
-    const auto bytes = std::filesystem::file_size(path, ec);
-    g_file_bytes = ec ? 0 : static_cast<hsize_t>(bytes);
+    g_file_bytes = file_bytes(path);
     g_file_read = [path, bytes = g_file_bytes](uint64_t offset, size_t n) {
         std::ifstream in(path, std::ios::binary);
         std::string b(static_cast<size_t>(std::min<uint64_t>(n, bytes - std::min<uint64_t>(offset, bytes))), '\0');
@@ -271,7 +274,7 @@ H5::H5File open_dataset_file(const std::string& path) {
         b.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
         return b;
     };
-    GlobalHeapCheck(g_file_bytes, g_file_read).run(path);
+    check_global_heaps(path);
     return H5::H5File(path, H5F_ACC_RDONLY);
 }
 
@@ -284,7 +287,7 @@ H5::H5File open_dataset_image(const void* data, size_t size, const std::string& 
         const uint64_t from = std::min<uint64_t>(offset, size);
         return std::string(static_cast<const char*>(data) + from, static_cast<size_t>(std::min<uint64_t>(n, size - from)));
     };
-    GlobalHeapCheck(size, g_file_read).run(source);
+    check_global_heaps(source);
     H5::FileAccPropList fapl;
     if (H5Pset_fapl_core(fapl.getId(), 1 << 16, false) < 0 ||
         H5Pset_file_image(fapl.getId(), const_cast<void*>(data), size) < 0)
@@ -589,12 +592,6 @@ auto read_checked(const std::string& source, uint64_t bytes, Read read) {
         }
     }  // pipe or fork failed: read in this process only
     return read();
-}
-
-uint64_t file_bytes(const std::string& path) {
-    std::error_code ec;
-    const auto n = std::filesystem::file_size(path, ec);
-    return ec ? 0 : static_cast<uint64_t>(n);
 }
 
 }  // namespace

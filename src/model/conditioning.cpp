@@ -78,20 +78,17 @@ std::pair<torch::Tensor, torch::Tensor> InsoleCrossAttentionImpl::keys_values(co
 torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keys,
                                                 const torch::Tensor& values, torch::Tensor* weights) {
     const int64_t B = x.size(0), N = x.size(1), H = kInsoleComponents, dh = dim / H;
-    // One GEMM for the 8 query projections: [d, 8·dh] with head-major columns. The 1/√dh scale on
-    // q (N·dh values) rather than on the logits (N·S_k values); folded into the weights for inference.
+    // One GEMM for the 8 query projections: [d, 8·dh] with head-major columns. The 1/√dh scale is
+    // folded into the weights (d·d values) rather than put on the logits (N·S_k values); for
+    // inference the folded weights are kept in the compute dtype.
     const double scale = 1.0 / std::sqrt(double(dh));
     const bool infer = inference_only(*this);
-    torch::Tensor q;
-    if (infer) {
-        const auto dt = inference_dtype(x);
-        const auto wq = folded_q_.get({proj_q}, dt, [&] { return proj_q.permute({1, 0, 2}).reshape({dim, H * dh}) * scale; });
-        const auto bq = folded_bias_q_.get({bias_q}, dt, [&] { return bias_q.reshape({1, H, 1, dh}) * scale; });
-        q = (torch::matmul(x.to(dt), wq).view({B, N, H, dh}).transpose(1, 2) + bq);
-    } else {  // the scale on the weights (d·d values), not on q
-        auto wq = proj_q.permute({1, 0, 2}).reshape({dim, H * dh}) * scale;
-        q = torch::matmul(x, wq).view({B, N, H, dh}).transpose(1, 2) + bias_q * scale;  // [B, 8, N, dh]
-    }
+    auto fold_q = [&] { return proj_q.permute({1, 0, 2}).reshape({dim, H * dh}) * scale; };
+    auto fold_bias = [&] { return bias_q * scale; };
+    const auto dt = infer ? inference_dtype(x) : x.scalar_type();
+    const auto wq = infer ? folded_q_.get({proj_q}, dt, fold_q) : fold_q();
+    const auto bq = infer ? folded_bias_q_.get({bias_q}, dt, fold_bias) : fold_bias();
+    const auto q = torch::matmul(infer ? x.to(dt) : x, wq).view({B, N, H, dh}).transpose(1, 2) + bq;  // [B, 8, N, dh]
     const int64_t Sk = keys.size(2);
     const bool per_head = keys.size(1) == H;  // Standard: one key set [B, 1, 8·S, dh] for all heads
     const auto k = infer ? keys.to(q.dtype()) : keys;  // autocast casts for itself in training

@@ -79,33 +79,24 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
     const auto B = x.size(0), N = x.size(1);
     const int64_t dh = dim / heads;
     const double scale = 1.0 / std::sqrt(double(dh));
+    // 1/√dh folded into the query rows of the projection (3d·d values, not N·N scores); for inference
+    // the folded weights are kept in the compute dtype.
+    auto fold = [&](const torch::Tensor& t) { return torch::cat({t.narrow(0, 0, dim) * scale, t.narrow(0, dim, 2 * dim)}); };
+    const bool infer = inference_only(*this);
+    const auto dt = infer ? inference_dtype(x) : x.scalar_type();
+    const auto w = infer ? folded_weight_.get({in_proj_weight}, dt, [&] { return fold(in_proj_weight); }) : fold(in_proj_weight);
+    const auto b = infer ? folded_bias_.get({in_proj_bias}, dt, [&] { return fold(in_proj_bias); }) : fold(in_proj_bias);
     // [B, N, 3d] → q, k, v each [B·h, N, dh], made contiguous in one copy so that the batched GEMMs
-    // below need no further copies.
-    if (inference_only(*this)) {
-        // 1/√dh folded into the query rows of the projection, weights kept in the compute dtype.
-        const auto dt = inference_dtype(x);
-        auto fold = [&](const torch::Tensor& t) {
-            auto f = t.clone();
-            f.narrow(0, 0, dim).mul_(scale);
-            return f;
-        };
-        const auto w = folded_weight_.get({in_proj_weight}, dt, [&] { return fold(in_proj_weight); });
-        const auto b = folded_bias_.get({in_proj_bias}, dt, [&] { return fold(in_proj_bias); });
-        auto qkv = F::linear(x.to(dt), w, b).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous();
-        auto q = qkv[0].view({B * heads, N, dh}), k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
-        auto attn = torch::bmm(q, k.transpose(1, 2));
-        kernels::softmax_(attn);
-        return out_proj(torch::bmm(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim}));
-    }
-    // Training: the scale goes on the query rows of the projection (d·d values, not N·N scores);
-    // unbind, not indexing, so that the backward stacks the three gradients in one copy.
-    auto w = torch::cat({in_proj_weight.narrow(0, 0, dim) * scale, in_proj_weight.narrow(0, dim, 2 * dim)});
-    auto b = torch::cat({in_proj_bias.narrow(0, 0, dim) * scale, in_proj_bias.narrow(0, dim, 2 * dim)});
-    auto qkv = F::linear(x, w, b).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous().unbind(0);
+    // below need no further copies; unbind, not indexing, so that a backward stacks the three
+    // gradients in one copy.
+    auto qkv = F::linear(infer ? x.to(dt) : x, w, b).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous().unbind(0);
     auto q = qkv[0].view({B * heads, N, dh}), k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
-    auto attn = kernels::dropout(kernels::softmax(torch::bmm(q, k.transpose(1, 2))), dropout, is_training());
-    auto out = torch::bmm(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim});
-    return out_proj(out);
+    auto attn = torch::bmm(q, k.transpose(1, 2));
+    if (infer)
+        kernels::softmax_(attn);
+    else
+        attn = kernels::dropout(kernels::softmax(attn), dropout, is_training());
+    return out_proj(torch::bmm(attn, v).view({B, heads, N, dh}).transpose(1, 2).reshape({B, N, dim}));
 }
 
 EncoderLayerImpl::EncoderLayerImpl(int dim, int heads, int d_ff, double dropout_) : dropout(dropout_) {
