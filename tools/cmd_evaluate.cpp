@@ -27,8 +27,16 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
     opt->reconstruct.device = "auto";
     app.add_option("--device", opt->reconstruct.device, "where the networks run: cpu, cuda, or auto (cuda when a GPU is visible)")
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
-    app.add_flag("--double-integration", opt->double_integration,
-                 "also score the first model with the root from double integration of foot acceleration");
+    opt->reconstruct.root = "fused";  // as reconstruct's default
+    app.add_option("--root", opt->reconstruct.root,
+                   "root of every model: fused (default: the feet's path + the network's within-step motion), zupt (the "
+                   "feet's alone), network (the paper's) or double_integration")
+        ->check(CLI::IsMember(s2m::infer::root_modes()));
+    app.add_option("--compare-roots", opt->compare_roots, "also score the first model with these roots (e.g. network,zupt,fused)")
+        ->delimiter(',')
+        ->check(CLI::IsMember(s2m::infer::root_modes()));
+    app.add_flag_callback("--double-integration", [opt] { opt->compare_roots.push_back("double_integration"); },
+                          "also score the first model with the root from double integration of foot acceleration");
     return [opt, out, precision]() {
         opt->reconstruct.device = s2m::model::resolve_device(opt->reconstruct.device);
         opt->reconstruct.bf16 = s2m::model::resolve_precision(*precision, opt->reconstruct.device) == s2m::model::Precision::Bf16;

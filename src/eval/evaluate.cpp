@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -56,9 +57,14 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
         train::ModelBundle model = train::load_model(train::model_file(o.models[mi]));
         std::string name = model_name(o.models[mi]);
         if (all.contains(name)) name += "_" + std::to_string(mi + 1);
-        const bool with_di = o.double_integration && mi == 0;
-        MetricSet overall, overall_di;
-        std::vector<MetricSet> per_clip(inputs.size()), per_clip_di(inputs.size());
+        std::vector<std::string> roots;
+        if (mi == 0)
+            for (const auto& r : o.compare_roots)
+                if (r != o.reconstruct.root && std::find(roots.begin(), roots.end(), r) == roots.end()) roots.push_back(r);
+        MetricSet overall;
+        std::vector<MetricSet> per_clip(inputs.size());
+        std::vector<MetricSet> overall_alt(roots.size());
+        std::vector<std::vector<MetricSet>> per_clip_alt(roots.size(), std::vector<MetricSet>(inputs.size()));
         ModelDetails md;
         md.name = name;
         md.dir = o.models[mi];
@@ -71,7 +77,11 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             infer::ReconstructOptions ro = o.reconstruct;
             ro.seed = o.reconstruct.seed + static_cast<uint64_t>(seed);
             spdlog::info("{}: seed {} of {}, {} clips", name, seed + 1, o.seeds, inputs.size());
-            const auto rec = infer::reconstruct(model, inputs, ro);
+            // The network's root first; the chosen root and the compared ones are applied to copies.
+            ro.root = "network";
+            auto rec = infer::reconstruct(model, inputs, ro);
+            const auto base = rec;
+            for (size_t c = 0; c < inputs.size(); ++c) infer::apply_root(rec[c].poses, inputs[c], o.reconstruct.root);
             for (size_t c = 0; c < inputs.size(); ++c) {
                 const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = rec[c].poses;
                 const MotionSequence predicted = from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz);
@@ -91,14 +101,15 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
                 }
                 if (seed == 0) md.poses.push_back(rec[c].poses);
             }
-            if (with_di) {
-                // Same poses, root from double integration of the feet's world accelerations.
-                for (size_t c = 0; c < inputs.size(); ++c) {
-                    Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = rec[c].poses;
-                    const Eigen::MatrixXf d = infer::double_integration_root(inputs[c]);
-                    p.leftCols(3) = d;
-                    accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip_di[c]);
-                }
+            // Same poses, another root.
+            if (!roots.empty()) {
+                for (size_t r = 0; r < roots.size(); ++r)
+                    for (size_t c = 0; c < inputs.size(); ++c) {
+                        Eigen::MatrixXf q = base[c].poses;
+                        infer::apply_root(q, inputs[c], roots[r]);
+                        const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = q;
+                        accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip_alt[r][c]);
+                    }
             }
         }
         auto pack = [&](std::vector<MetricSet>& clips, MetricSet& total) {
@@ -111,6 +122,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             j["overall"] = set_json(total);
             j["model_type"] = train::to_string(model.config.model_type);
             j["seeds"] = o.seeds;
+            j["root"] = o.reconstruct.root;
             if (model.is_diffusion()) {  // regressors are deterministic: no sampler settings
                 j["sampler"] = o.reconstruct.sampler;
                 j["steps"] = o.reconstruct.steps;
@@ -123,9 +135,9 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             for (const auto& s : joint_error) md.joint_error_cm.push_back(s.mean());
             details->models.push_back(std::move(md));
         }
-        if (with_di) {
-            all[name + "+double_integration"] = pack(per_clip_di, overall_di);
-            all[name + "+double_integration"]["root"] = "double_integration";
+        for (size_t r = 0; r < roots.size(); ++r) {
+            all[name + "+" + roots[r]] = pack(per_clip_alt[r], overall_alt[r]);
+            all[name + "+" + roots[r]]["root"] = roots[r];
         }
     }
     return all;

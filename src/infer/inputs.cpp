@@ -6,6 +6,7 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/imu/clip.hpp"
 #include "step2motion/imu/frames.hpp"
+#include "step2motion/imu/zupt.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/io/recordings.hpp"
 
@@ -42,12 +43,16 @@ InsoleSequence sequence_from_moticon(const std::string& path, double rate_hz) {
     const double duration = (n_in - 1) / rec.rate_hz;
     const int n = static_cast<int>(std::floor(duration * rate_hz + 1e-9)) + 1;
     if (n < 2) fail_input(path, 0, "recording too short to reconstruct (fewer than 2 frames at " + std::to_string(rate_hz) + " Hz)");
+    // The feet's path at the recording's rate: 100 Hz keeps short stances and the swing's shape.
+    const Eigen::MatrixXd feet = imu::feet_root(raw, rec.rate_hz).position_m;
     s.insoles.resize(n, raw.cols());
+    s.feet_root_m.resize(n, 3);
     for (int f = 0; f < n; ++f) {
         const double x = std::min(f / rate_hz * rec.rate_hz, double(n_in - 1));
         const int i0 = std::min(static_cast<int>(x), n_in - 2);
         const float w = static_cast<float>(x - i0);
         s.insoles.row(f) = (1 - w) * raw.row(i0) + w * raw.row(i0 + 1);
+        s.feet_root_m.row(f) = (1 - w) * feet.row(i0) + w * feet.row(i0 + 1);
     }
     s.left_steps = count_step_events(rec, "left steps");
     s.right_steps = count_step_events(rec, "right steps");

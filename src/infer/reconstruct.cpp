@@ -2,12 +2,14 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/hash.hpp"
 #include "step2motion/core/progress.hpp"
+#include "step2motion/imu/zupt.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/model/baselines.hpp"
 #include "step2motion/model/conditioning.hpp"
@@ -74,8 +76,9 @@ public:
         if (opt.sampler == "ddpm" && opt.steps > 0 && opt.steps < bundle.config.diffusion_T)
             fail_input("--steps " + std::to_string(opt.steps) + " with --sampler ddpm: the ancestral sampler runs all " +
                        std::to_string(bundle.config.diffusion_T) + " steps; use --sampler fast for fewer");
-        if (opt.root != "network" && opt.root != "double_integration")
-            fail_input("root: expected network or double_integration, found " + opt.root);
+        const auto& modes = root_modes();
+        if (std::find(modes.begin(), modes.end(), opt.root) == modes.end())
+            fail_input("root: expected network, zupt, fused or double_integration, found " + opt.root);
         if (opt.samples < 1) fail_input("--samples: expected at least 1");
         if (opt.max_batch_rows < 1) fail_input("reconstruct: max_batch_rows must be at least 1");
         W_ = bundle.config.input_T;
@@ -101,14 +104,13 @@ public:
         Progress progress("reconstruct", windows * levels * samples_, bundle_.is_diffusion() ? "window steps" : "windows");
         progress_ = &progress;
         if (!opt_.progress) Progress::set_enabled(false);
-        if (opt_.root == "network") root_from_network();
+        if (opt_.root != "double_integration") root_from_network();
         if (bundle_.is_diffusion()) sample_all();
         else regress_all();
         progress.finish();
         if (!opt_.progress) Progress::set_enabled(true);
         progress_ = nullptr;
-        if (opt_.root == "double_integration")
-            for (size_t s = 0; s < inputs.size(); ++s) out_[s].poses.leftCols(3) = double_integration_root(inputs[s]);
+        for (size_t s = 0; s < inputs.size(); ++s) apply_root(out_[s].poses, inputs[s], opt_.root);
         return std::move(out_);
     }
 
@@ -373,6 +375,41 @@ std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::v
 Eigen::MatrixXf double_integration_root(const InsoleSequence& input) {
     const auto d = model::double_integration_displacement(matrix_tensor(input.insoles), input.rate_hz).to(torch::kFloat32).contiguous();
     return Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 3, Eigen::RowMajor>>(d.data_ptr<float>(), input.frames(), 3);
+}
+
+const std::vector<std::string>& root_modes() {
+    static const std::vector<std::string> modes{"network", "zupt", "fused", "double_integration"};
+    return modes;
+}
+
+void apply_root(Eigen::MatrixXf& poses, const InsoleSequence& input, const std::string& root) {
+    if (root == "network") return;
+    if (poses.rows() != input.frames() || poses.cols() < 3) fail_input(input.source, 0, "apply_root: poses and insoles differ in length");
+    if (root == "double_integration") {
+        poses.leftCols(3) = double_integration_root(input);
+        return;
+    }
+    if (root != "zupt" && root != "fused") fail_input("root: expected network, zupt, fused or double_integration, found " + root);
+    const int F = input.frames();
+    const Eigen::MatrixXd feet = input.feet_root_m.rows() == F ? input.feet_root_m : imu::feet_root(input.insoles, input.rate_hz).position_m;
+    // Positions of the network's root from its displacements (frame 0 at the origin, like `feet`).
+    Eigen::MatrixXd network(F, 3);
+    Eigen::RowVector3d p = Eigen::RowVector3d::Zero();
+    for (int f = 0; f < F; ++f) {
+        if (f > 0) p += poses.row(f).head<3>().cast<double>();
+        network.row(f) = p;
+    }
+    Eigen::MatrixXd path = feet;
+    if (root == "fused") {
+        // The feet carry the distance (their errors grow per step, not per second); the network carries
+        // what the feet's step-averaged path cannot: the sway and surge within a step.
+        const int window = static_cast<int>(std::lround(imu::ZuptOptions{}.smooth_s * input.rate_hz)) | 1;
+        path += network - imu::centred_average(network, window);
+    }
+    for (int f = 1; f < F; ++f) {
+        poses(f, 0) = static_cast<float>(path(f, 0) - path(f - 1, 0));
+        poses(f, 2) = static_cast<float>(path(f, 2) - path(f - 1, 2));  // Y (vertical) stays the network's
+    }
 }
 
 MotionOut positions_from_poses(const Eigen::MatrixXf& poses, const Eigen::Vector3d& root_start_m) {

@@ -66,13 +66,14 @@ const char* kPresetMixamo = R"({"name": "mixamo", "scale": 0.01, "joints": {
   "RightShoulder": "RightShoulder", "RightArm": "RightArm", "RightForeArm": "RightForeArm",
   "RightHand": "RightHand"}})";
 
-// SNU woody/woody2 (20 and 26 joints: LeftToes, LeftShoulder1, HEad; no neck joint).
+// SNU woody/woody2 (20 and 26 joints: LeftToes, LeftShoulder1, HEad; no neck joint) and SNU basketball
+// (22 joints: Spine2, Neck, LeftToe).
 const char* kPresetSnu = R"({"name": "snu", "joints": {
   "Hips": ["Hips", "root"], "LeftUpLeg": "LeftUpLeg", "LeftLeg": "LeftLeg", "LeftFoot": "LeftFoot",
-  "LeftToeBase": ["LeftToes", "LeftToeBase"], "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
-  "RightFoot": "RightFoot", "RightToeBase": ["RightToes", "RightToeBase"], "Spine": "Spine",
-  "Spine1": {"between": ["Spine", "Spine1"], "at": 0.5}, "Spine3": "Spine1",
-  "Neck": {"between": ["Spine1", ["HEad", "Head"]], "at": 0.7}, "Head": ["HEad", "Head"],
+  "LeftToeBase": ["LeftToes", "LeftToeBase", "LeftToe"], "RightUpLeg": "RightUpLeg", "RightLeg": "RightLeg",
+  "RightFoot": "RightFoot", "RightToeBase": ["RightToes", "RightToeBase", "RightToe"], "Spine": "Spine",
+  "Spine1": {"between": ["Spine", ["Spine2", "Spine1"]], "at": 0.5}, "Spine3": ["Spine2", "Spine1"],
+  "Neck": {"names": ["Neck"], "between": [["Spine2", "Spine1"], ["HEad", "Head"]], "at": 0.7}, "Head": ["HEad", "Head"],
   "LeftShoulder": ["LeftShoulder1", "LeftShoulder"], "LeftArm": "LeftArm",
   "LeftForeArm": "LeftForeArm", "LeftHand": "LeftHand", "RightShoulder": "RightShoulder",
   "RightArm": "RightArm", "RightForeArm": "RightForeArm", "RightHand": "RightHand"}})";
@@ -170,6 +171,7 @@ JointMap parse_joint_map_json(const std::string& text, const std::string& source
             src.between_a = name_list(v["between"][0], source, name);
             src.between_b = name_list(v["between"][1], source, name);
             src.at = v.value("at", 0.5);
+            if (v.contains("names")) src.names = name_list(v["names"], source, name);
             if (!(src.at >= 0 && src.at <= 1)) fail_input(source, 0, "joint '" + name + "': \"at\" must be in [0, 1]");
         } else {
             src.names = name_list(v, source, name);
@@ -202,6 +204,13 @@ ResolvedMap resolve_joint_map(const JointMap& map, const Skeleton& source, const
     ResolvedMap r;
     for (int k = 0; k < kNumJoints; ++k) {
         const JointSource& js = map.joints[static_cast<size_t>(k)];
+        // A joint the source has by name wins over a point between two others.
+        const int named = js.names.empty() ? -1 : find_source(source, js.names);
+        if (named >= 0) {
+            r.a[static_cast<size_t>(k)] = r.b[static_cast<size_t>(k)] = named;
+            r.at[static_cast<size_t>(k)] = 0;
+            continue;
+        }
         const auto& first = js.is_between() ? js.between_a : js.names;
         int a = find_source(source, first);
         if (a < 0)

@@ -174,8 +174,15 @@ Skeleton skeleton_from_bvh(const io::Bvh& bvh, double scale) {
 
 double detect_bvh_scale(const io::Bvh& bvh) {
     Skeleton s = skeleton_from_bvh(bvh, 1.0);
-    double h = s.rest_height_m();
-    if (!(h > 0)) return 1.0;
+    // The body's size: the largest side of the rest pose's bounding box, not its height, since some
+    // files rest lying along X (SNU basketball) and a T-pose's arm span is about the height.
+    Vec3 lo = Vec3::Constant(std::numeric_limits<double>::infinity()), hi = -lo;
+    for (const Vec3& p : s.rest_positions()) {
+        lo = lo.cwiseMin(p);
+        hi = hi.cwiseMax(p);
+    }
+    const double h = s.size() ? (hi - lo).maxCoeff() : 0.0;
+    if (!(h > 0) || !std::isfinite(h)) return 1.0;
     // Candidates, and the human height each would imply; pick the closest to 1.7 m in log scale.
     const double candidates[] = {1.0, 0.01, 0.001, 0.0254, 0.056444};
     double best = 1.0, best_err = std::numeric_limits<double>::infinity();

@@ -88,7 +88,7 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     // Evaluate: finite metrics, and the reconstruction beats predicting the training mean pose.
     const fs::path report = dir / "report";
     ASSERT_EQ(test::run_s2m("-q --threads 2 evaluate --model " + model.string() + " --data " + data.string() +
-                                " --seeds 2 --sampler fast --steps 2 --samples 4 --double-integration --out " + report.string(),
+                                " --seeds 2 --sampler fast --steps 2 --samples 4 --root network --compare-roots zupt,fused --double-integration --out " + report.string(),
                             &out),
               0)
         << out;
@@ -138,8 +138,11 @@ TEST(EndToEnd, SynthPreprocessTrainReconstructEvaluate) {
     const auto& di = metrics["model+double_integration"]["overall"];
     for (const char* key : {"MRPE_m", "drift_percent"}) {
         const double net = overall[key]["mean"].get<double>();
-        std::printf("end-to-end root %s: network %.3f, zero displacement %.3f, double integration %.3f\n", key, net,
-                    zero_root[key].mean(), di[key]["mean"].get<double>());
+        const double zupt = metrics["model+zupt"]["overall"][key]["mean"].get<double>();
+        const double fused = metrics["model+fused"]["overall"][key]["mean"].get<double>();
+        std::printf("end-to-end root %s: network %.3f, zupt %.3f, fused %.3f, zero displacement %.3f, double integration %.3f\n", key,
+                    net, zupt, fused, zero_root[key].mean(), di[key]["mean"].get<double>());
+        EXPECT_LT(zupt, di[key]["mean"].get<double>()) << key;
         EXPECT_LT(net, zero_root[key].mean()) << key;
         EXPECT_LT(net, di[key]["mean"].get<double>()) << key;
     }

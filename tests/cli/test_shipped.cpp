@@ -69,13 +69,13 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     std::string out;
     ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "data" / "models" / "demo-mlp").string() + " --model " +
                                      (kSource / "data" / "models" / "demo-transformer").string() + " --data " + data +
-                                     " --split test --precision fp32 --device cpu --out " + report.string(),
+                                     " --split test --root network --precision fp32 --device cpu --out " + report.string(),
                                  &out),
               0)
         << out;
     std::printf("%s", out.c_str());
     ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "data" / "models" / "demo").string() + " --data " + data +
-                                     " --split test --double-integration --sampler fast --steps 2 --seeds 1 --seed 1 --samples 1"
+                                     " --split test --root network --compare-roots zupt,fused --double-integration --sampler fast --steps 2 --seeds 1 --seed 1 --samples 1"
                                      " --guidance 1 --precision fp32 --out " + diffusion_report.string(),
                                  &out),
               0)
@@ -98,6 +98,8 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
         {&metrics, "demo-transformer", "demo-transformer", {true, true, true, true}, 0.025, 0.025},
         {&metrics_diffusion, "demo", "demo, one sample", {false, false, false, true}, 0.025, 0.025},
         {&metrics_diffusion, "demo+double_integration", "demo + double integration (root)", {false, false, false, true}, 0.025, 0.025},
+        {&metrics_diffusion, "demo+zupt", "demo + root from the feet (zupt)", {false, false, false, true}, 0.025, 0.025},
+        {&metrics_diffusion, "demo+fused", "demo + fused root (default)", {false, false, false, true}, 0.025, 0.025},
     };
     const char* keys[] = {"MPJPE_cm", "MPJPE_Legs_cm", "MPJVE_Legs_cm_s", "MRPE_m"};
     for (const auto& e : expects) {
@@ -132,6 +134,11 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     // The root network is far ahead of double integration (the README's claim, 1.10 against 70.96 m).
     EXPECT_LT(metrics_diffusion["demo"]["overall"]["MRPE_m"]["mean"].get<double>() * 10,
               metrics_diffusion["demo+double_integration"]["overall"]["MRPE_m"]["mean"].get<double>());
+
+    // The feet's roots drift less than the network's on these clips (README: 34.8 % against 45.1 %).
+    const auto drift = [&](const char* key) { return metrics_diffusion[key]["overall"]["drift_percent"]["mean"].get<double>(); };
+    EXPECT_LT(drift("demo+zupt"), drift("demo"));
+    EXPECT_LT(drift("demo+fused"), drift("demo"));
 
     // Both reports' metrics.csv and table.tex say what their metrics.json says.
     auto check_report = [&](const fs::path& dir, const nlohmann::json& metrics) {

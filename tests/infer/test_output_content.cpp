@@ -44,6 +44,7 @@ infer::ReconstructOptions fast_options() {
     o.sampler = "fast";
     o.steps = 2;
     o.seed = 5;
+    o.root = "fused";  // the CLI's default
     o.details = true;
     o.progress = false;
     return o;

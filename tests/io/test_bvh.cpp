@@ -98,6 +98,8 @@ TEST(Bvh, ScaleDetection) {
     EXPECT_DOUBLE_EQ(kin::detect_bvh_scale(io::read_bvh((d / "mocap/cmu/07_01.bvh").string())), 0.056444);
     EXPECT_DOUBLE_EQ(kin::detect_bvh_scale(io::read_bvh((d / "mocap/cmu-69/69_01_1.bvh").string())), 0.01);
     EXPECT_DOUBLE_EQ(kin::detect_bvh_scale(io::read_bvh((d / "skeletons/MPI_new.bvh").string())), 1.0);
+    // Centimetres, resting lying along X (its rest height is a few centimetres): sized by its extent.
+    EXPECT_DOUBLE_EQ(kin::detect_bvh_scale(io::read_bvh((d / "mocap/snu-basketball/s_003_1_1.bvh").string())), 0.01);
 }
 
 // Malformed files: exit code 2, one line naming the file and line, no crash, no output left behind.

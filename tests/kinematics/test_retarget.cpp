@@ -86,17 +86,25 @@ TEST(Retarget, ResampledCmuConversionsStayClose) {
 TEST(Retarget, OtherConventionsMapWithTheirPresets) {
     S2M_REQUIRE_SHARED();
     const auto shared = test::shared_dir();
-    // The authors' skeletons are canonical already; SNU (20 and 26 joints) and Daz have presets.
-    const std::pair<std::string, std::string> cases[] = {
-        {"data/skeletons/UPSkeleton_S4_AMASS.bvh", "step2motion"},
-        {"data/mocap/snu-woody2/Walking/rawmotion/woddy2_walk_stop_walk.bvh", "snu"},
-        {"data/mocap/cmu-daz/10_04.bvh", "daz"},
+    // The authors' skeletons are canonical already; SNU (20, 22 and 26 joints) and Daz have presets.
+    struct Case {
+        std::string file, preset;
+        double tolerance_mm;
     };
-    for (const auto& [file, preset] : cases) {
+    const Case cases[] = {
+        {"data/skeletons/UPSkeleton_S4_AMASS.bvh", "step2motion", 0.1},
+        {"data/mocap/snu-woody2/Walking/rawmotion/woddy2_walk_stop_walk.bvh", "snu", 0.1},
+        {"data/mocap/cmu-daz/10_04.bvh", "daz", 0.1},
+        // 22 joints: Toe, Spine2, Neck. Measured 1.84 mm at a hand: canonical Spine1 is the midpoint of
+        // Spine and Spine2, two bones apart here, so it moves against both as Spine1 bends, and the
+        // rigid canonical spine passes that on to the arms.
+        {"data/mocap/snu-basketball/s_003_1_1.bvh", "snu", 3.0},
+    };
+    for (const auto& [file, preset, tolerance_mm] : cases) {
         const Errors e = check_clip((shared / file).string(), preset);
         EXPECT_LT(e.fk_ik_mm, 0.1) << file;
-        // Each canonical joint lands on its mapped source point (0.00 mm measured for all three).
-        EXPECT_LT(e.retarget_mm, 0.1) << file << " (" << preset << ") worst joint "
+        // Each canonical joint lands on its mapped source point (0.00 mm measured for the first three).
+        EXPECT_LT(e.retarget_mm, tolerance_mm) << file << " (" << preset << ") worst joint "
                                       << kin::kJointNames[static_cast<size_t>(std::max(0, e.worst_joint))];
         std::printf("%s (%s): worst mapped-joint deviation %.2f mm\n", file.c_str(), preset.c_str(), e.retarget_mm);
     }

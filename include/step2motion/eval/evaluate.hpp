@@ -15,8 +15,9 @@ struct EvaluateOptions {
     std::string data, split = "test";
     int seeds = 1;
     infer::ReconstructOptions reconstruct;
-    // Also score the first model's poses with the root from double integration of foot acceleration.
-    bool double_integration = false;
+    // Also score the first model's poses with each of these roots (infer::root_modes(): zupt, fused,
+    // double_integration, network), as "<model>+<root>".
+    std::vector<std::string> compare_roots;
 };
 
 // What the HTML report shows beyond metrics.json: per-joint and per-frame errors, and the first seed's

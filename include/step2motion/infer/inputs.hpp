@@ -24,6 +24,9 @@ struct InsoleSequence {
     // Steps per foot from the recording's step events (Moticon "left steps"/"right steps"), -1 if absent.
     int left_steps = -1, right_steps = -1;
     std::string tag;               // Moticon "Tag" header (e.g. slow, normal, fast)
+    // Root path from the feet (imu::feet_root, F x 3 from 0) when it was computed at the recording's
+    // own rate (raw Moticon input); empty: computed from `insoles` at rate_hz when needed.
+    Eigen::MatrixXd feet_root_m;
     int frames() const { return static_cast<int>(insoles.rows()); }
 };
 

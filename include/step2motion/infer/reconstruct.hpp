@@ -30,7 +30,10 @@ struct ReconstructOptions {
     bool bf16 = false;
     std::string device = "cpu";  // cpu, cuda or auto (model::resolve_device); the bundle is moved there
     bool details = false;     // collect attention weights
-    std::string root = "network";  // network, or double_integration (Table 2's baseline)
+    // network (the IMU root network), zupt (horizontal path from the feet, imu/zupt.hpp; vertical from
+    // the network), fused (the feet's path plus the network's within-step motion), or
+    // double_integration (Table 2's baseline).
+    std::string root = "network";
     bool progress = true;
     // Rows (windows x samples, x2 with guidance) denoised together: bounds memory whatever the input
     // length (a chunk of consecutive windows at a time, see Reconstructor).
@@ -81,6 +84,12 @@ std::vector<WindowPlan> plan_sequence_windows(int frames, int window);
 
 // Root displacement (F x 3, metres) by double integration of the feet's world accelerations.
 Eigen::MatrixXf double_integration_root(const InsoleSequence& input);
+
+// The root modes ReconstructOptions::root accepts.
+const std::vector<std::string>& root_modes();
+// Replaces the root displacements (first 3 columns of F x 66 `poses`, which hold the network's) by
+// those of `root` (zupt, fused or double_integration; network leaves them).
+void apply_root(Eigen::MatrixXf& poses, const InsoleSequence& input, const std::string& root);
 
 // Global joint positions and a canonical Motion on `skeleton` (IK) from 66-value frames.
 struct MotionOut {

@@ -21,7 +21,7 @@ enum Joint : int {
 
 // Where a canonical joint comes from in a source skeleton.
 struct JointSource {
-    std::vector<std::string> names;  // the first one present in the source is used
+    std::vector<std::string> names;  // the first one present in the source is used (before "between")
     // "between": a point on the segment from joint a to joint b at fraction `at`.
     std::vector<std::string> between_a, between_b;
     double at = 0.5;
@@ -37,7 +37,9 @@ struct JointMap {
 std::vector<std::string> preset_names();
 // A built-in preset name (step2motion, cmu, xsens, mixamo, snu, daz) or a JSON file:
 // {"name": "...", "scale": 0.01, "joints": {"<canonical>": "<source>" | ["<a>", "<b>"] |
-//  {"between": ["<a>", "<b>"], "at": 0.5}, ...}}; every canonical joint must be listed.
+//  {"between": ["<a>", "<b>"], "at": 0.5, "names": ["<c>"]}, ...}}; every canonical joint must be listed.
+// In the object form, a joint of "names" (optional) is used when the source has one, the point
+// between the two otherwise.
 JointMap load_joint_map(const std::string& preset_or_file);
 JointMap parse_joint_map(const std::string& json_text, const std::string& source);
 
