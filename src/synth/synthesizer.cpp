@@ -86,9 +86,15 @@ std::vector<Vec3> angular_velocity(const std::vector<Quat, Eigen::aligned_alloca
     return w;
 }
 
-Vec3 detect_up(const kin::Skeleton& s) {
-    const auto rest = s.rest_positions();
-    const Vec3 d = rest[kin::Head] - rest[kin::Hips];
+// The world axis nearest to hips -> head over the clip's frames (the rest pose decides only for an
+// empty clip: some files rest lying down, e.g. SNU basketball along X).
+Vec3 detect_up(const kin::Skeleton& s, const std::vector<Vec3>& pos, int frames) {
+    Vec3 d = Vec3::Zero();
+    for (int f = 0; f < frames; ++f) d += (pos[idx(f, kin::Head)] - pos[idx(f, kin::Hips)]).normalized();
+    if (!(d.norm() > 1e-9)) {
+        const auto rest = s.rest_positions();
+        d = rest[kin::Head] - rest[kin::Hips];
+    }
     int axis = 0;
     d.cwiseAbs().maxCoeff(&axis);
     Vec3 up = Vec3::Zero();
@@ -272,9 +278,9 @@ Ground fit_ground(const std::vector<Vec3>& cells, int n, double fps, const Vec3&
         }
         Eigen::Vector2d slope = A.ldlt().solve(rhs);
         // A slope needs support points spread over metres (a walk, not two feet standing apart),
-        // and anything steeper than a ramp is not a floor.
+        // and anything steeper than about 20 degrees (SNU's steepest ramp is 16) is not a floor.
         Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> spread(A / cnt);
-        if (spread.eigenvalues().maxCoeff() < 0.25 || !(slope.norm() < 0.15)) slope.setZero();
+        if (spread.eigenvalues().maxCoeff() < 0.25 || !(slope.norm() < 0.36)) slope.setZero();
         g.slope_u = slope;
         std::vector<double> res(pts.size());
         std::vector<double> inl;
@@ -420,7 +426,7 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
 
     kin::QuatVector rot;
     const std::vector<Vec3> pos = kin::forward_kinematics(m, &rot);
-    const Vec3 up = detect_up(m.skeleton);
+    const Vec3 up = detect_up(m.skeleton, pos, n);
     foot_rotations_from_leg_plane(m, pos, rot);
 
     FootModel feet[2] = {build_foot(m, pos, rot, true, up, layout), build_foot(m, pos, rot, false, up, layout)};
@@ -440,6 +446,23 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
     // Ground of the clip: a plane (mocap floors are often slightly tilted) through the lowest cell of
     // each foot while that foot is still, fitted to the lower envelope.
     const Ground ground = fit_ground(cells, n, fps, up);
+    // Per foot, how far its sole floats above that ground while it stands still: mocap feet are often
+    // calibrated a few centimetres apart (one SNU basketball player's right sole never comes within
+    // 4.8 cm of the floor), which would leave that foot without a single stance.
+    double foot_lift_m[2] = {0, 0};
+    for (int s = 0; s < 2; ++s) {
+        std::vector<double> still_low;
+        for (int f = 0; f < n; ++f) {
+            const int a = std::max(0, f - 1), b = std::min(n - 1, f + 1);
+            double low = std::numeric_limits<double>::infinity(), speed = 0;
+            for (int k = 0; k < kCells; ++k) {
+                const double h = ground.height(cell(f, s, k), up);
+                if (h < low) low = h, speed = b > a ? (cell(b, s, k) - cell(a, s, k)).norm() * fps / (b - a) : 0;
+            }
+            if (speed < 0.25) still_low.push_back(low);
+        }
+        if (still_low.size() >= 10) foot_lift_m[s] = std::clamp(percentile(still_low, 0.1), 0.0, 0.1);
+    }
     auto height = [&](const Vec3& p) { return ground.height(p, up); };
 
     // Whole-body vertical force and zero-moment point from the centre of mass.
@@ -465,7 +488,7 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
             double wsum = 0, low = std::numeric_limits<double>::infinity();
             for (int k = 0; k < kCells; ++k) {
                 const Vec3& p = cell(f, s, k);
-                const double h = height(p);
+                const double h = height(p) - foot_lift_m[s];
                 low = std::min(low, h);
                 const double v = b > a ? (cell(b, s, k) - cell(a, s, k)).norm() / dt : 0;
                 const double w = ramp_down(h, opt.contact_height_m, opt.contact_band_m) *
@@ -483,7 +506,27 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
         const double a_up = acc.dot(up);
         const double force = std::max(0.0, opt.weight_kg * (kG + a_up));
         body_force[static_cast<size_t>(f)] = force;
-        if (amount[0] + amount[1] <= 0 || force <= 0) continue;
+        if (force <= 0) continue;
+        if (amount[0] + amount[1] <= 0) {
+            // The centre of mass says the body is supported but no sole point passed the contact test
+            // (at 24/30 fps a planted foot's points can look fast, and a jittery foot high): the lower
+            // foot carries the load on its lowest points. Only a ballistic body (force < 0.3 BW: runs,
+            // jumps) is in flight, so the force over a gait cycle still averages body weight.
+            if (force < 0.3 * opt.weight_kg * kG) continue;
+            const int s = sole_low[1][static_cast<size_t>(f)] < sole_low[0][static_cast<size_t>(f)] ? 1 : 0;
+            Vec3 c = Vec3::Zero();
+            double wsum = 0;
+            for (int k = 0; k < kCells; ++k) {
+                const Vec3& p = cell(f, s, k);
+                const double w = ramp_down(height(p) - foot_lift_m[s] - sole_low[s][static_cast<size_t>(f)], 0.01, 0.02);
+                contact[static_cast<size_t>(s * kCells + k)] = w;
+                c += w * p;
+                wsum += w;
+            }
+            centre[s] = c / wsum;  // the lowest point itself has weight 1
+            amount[s] = 1;
+            contact_max[s][static_cast<size_t>(f)] = 1;
+        }
 
         // Zero-moment point of a point mass: where the resultant ground force must act.
         const Vec3& c = com[static_cast<size_t>(f)];
