@@ -32,6 +32,7 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
                    "root of every model: fused (default: the feet's path + the network's within-step motion), zupt (the "
                    "feet's alone), network (the paper's) or double_integration")
         ->check(CLI::IsMember(s2m::infer::root_modes()));
+    app.add_flag("--foot-contacts", opt->reconstruct.foot_contacts, "hold each foot still while its insole is loaded");
     app.add_option("--compare-roots", opt->compare_roots, "also score the first model with these roots (e.g. network,zupt,fused)")
         ->delimiter(',')
         ->check(CLI::IsMember(s2m::infer::root_modes()));

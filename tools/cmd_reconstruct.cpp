@@ -57,6 +57,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
                    "fused (default), network (IMU root network), zupt (from the feet: zero-velocity updates in every stance), fused "
                    "(the feet's path + the network's within-step motion), or double_integration")
         ->check(CLI::IsMember(s2m::infer::root_modes()));
+    app.add_flag("--foot-contacts", opt->options.foot_contacts, "hold each foot still while its insole is loaded");
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
     return [opt]() {
         namespace fs = std::filesystem;

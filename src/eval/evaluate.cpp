@@ -10,6 +10,7 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
 #include "step2motion/eval/metrics.hpp"
+#include "step2motion/infer/contacts.hpp"
 #include "step2motion/train/model_bundle.hpp"
 
 namespace s2m::eval {
@@ -26,7 +27,8 @@ nlohmann::json set_json(const MetricSet& m) {
         auto it = m.find(key);
         j[key] = it == m.end() ? nlohmann::json{{"mean", nullptr}, {"std", nullptr}} : stat_json(it->second);
     }
-    if (m.count("jitter_gt_m_s3")) j["jitter_gt_m_s3"] = stat_json(m.at("jitter_gt_m_s3"));
+    for (const char* gt : {"jitter_gt_m_s3", "foot_skating_ratio_gt"})
+        if (m.count(gt)) j[gt] = stat_json(m.at(gt));
     return j;
 }
 
@@ -79,9 +81,14 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             spdlog::info("{}: seed {} of {}, {} clips", name, seed + 1, o.seeds, inputs.size());
             // The network's root first; the chosen root and the compared ones are applied to copies.
             ro.root = "network";
+            ro.foot_contacts = false;
             auto rec = infer::reconstruct(model, inputs, ro);
             const auto base = rec;
-            for (size_t c = 0; c < inputs.size(); ++c) infer::apply_root(rec[c].poses, inputs[c], o.reconstruct.root);
+            auto finish = [&](Eigen::MatrixXf& poses, size_t c, const std::string& root) {
+                infer::apply_root(poses, inputs[c], root);
+                if (o.reconstruct.foot_contacts) infer::lock_foot_contacts(poses, inputs[c]);
+            };
+            for (size_t c = 0; c < inputs.size(); ++c) finish(rec[c].poses, c, o.reconstruct.root);
             for (size_t c = 0; c < inputs.size(); ++c) {
                 const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = rec[c].poses;
                 const MotionSequence predicted = from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz);
@@ -106,7 +113,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
                 for (size_t r = 0; r < roots.size(); ++r)
                     for (size_t c = 0; c < inputs.size(); ++c) {
                         Eigen::MatrixXf q = base[c].poses;
-                        infer::apply_root(q, inputs[c], roots[r]);
+                        finish(q, c, roots[r]);
                         const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = q;
                         accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip_alt[r][c]);
                     }
@@ -123,6 +130,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             j["model_type"] = train::to_string(model.config.model_type);
             j["seeds"] = o.seeds;
             j["root"] = o.reconstruct.root;
+            j["foot_contacts"] = o.reconstruct.foot_contacts;
             if (model.is_diffusion()) {  // regressors are deterministic: no sampler settings
                 j["sampler"] = o.reconstruct.sampler;
                 j["steps"] = o.reconstruct.steps;

@@ -113,6 +113,7 @@ void accumulate_metrics(const MotionSequence& p, const MotionSequence& t, Metric
     out["jitter_m_s3"].add(jitter(p));
     out["jitter_gt_m_s3"].add(jitter(t));
     out["foot_skating_ratio"].add(skating_ratio(p, o));
+    out["foot_skating_ratio_gt"].add(skating_ratio(t, o));
     double travelled = 0;
     for (int f = 1; f < F; ++f) travelled += (t.root_m[static_cast<size_t>(f)] - t.root_m[static_cast<size_t>(f - 1)]).norm();
     if (F > 0 && travelled > 1e-6)

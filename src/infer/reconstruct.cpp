@@ -10,6 +10,7 @@
 #include "step2motion/core/hash.hpp"
 #include "step2motion/core/progress.hpp"
 #include "step2motion/imu/zupt.hpp"
+#include "step2motion/infer/contacts.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/model/baselines.hpp"
 #include "step2motion/model/conditioning.hpp"
@@ -110,7 +111,10 @@ public:
         progress.finish();
         if (!opt_.progress) Progress::set_enabled(true);
         progress_ = nullptr;
-        for (size_t s = 0; s < inputs.size(); ++s) apply_root(out_[s].poses, inputs[s], opt_.root);
+        for (size_t s = 0; s < inputs.size(); ++s) {
+            apply_root(out_[s].poses, inputs[s], opt_.root);
+            if (opt_.foot_contacts) lock_foot_contacts(out_[s].poses, inputs[s]);
+        }
         return std::move(out_);
     }
 

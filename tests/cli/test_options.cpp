@@ -353,6 +353,38 @@ TEST(CliOptions, ReconstructInputsAndOptions) {
     EXPECT_LT(worst, 1e-4);
     EXPECT_GT((root_di.back() - root_fp32.back()).norm(), 1e-2);
 
+    // --foot-contacts: the same root, the legs changed, and the toes slower while their insole is
+    // loaded (BVH forward kinematics; stances as the library finds them).
+    s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --out " + (dir / "free").string());
+    s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --foot-contacts --out " + (dir / "held").string());
+    const auto root_free = bvh_root(bvh("free", one_name)), root_held = bvh_root(bvh("held", one_name));
+    ASSERT_EQ(root_free.size(), root_held.size());
+    for (size_t f = 0; f < root_free.size(); ++f) ASSERT_LT((root_free[f] - root_held[f]).norm(), 1e-5) << "frame " << f;
+    EXPECT_GT(max_value_diff(bvh("free", one_name), bvh("held", one_name)), 1e-3);
+    auto loaded_toe_speed = [&](const std::string& out) {
+        const io::Bvh b = bvh(out, one_name);
+        const kin::Motion m = kin::motion_from_bvh(b, 1.0);
+        const auto p = kin::forward_kinematics(m);
+        const size_t J = size_t(m.skeleton.size());
+        double sum = 0;
+        int n = 0;
+        for (int foot = 0; foot < 2; ++foot) {
+            const int toe = m.skeleton.find(foot == 0 ? "LeftToeBase" : "RightToeBase");
+            const Eigen::VectorXf force = inputs[0].insoles.col(foot * 25 + 22);
+            for (int f = 1; f < m.frames; ++f)
+                if (force[f] > 0.3f * force.maxCoeff() && force[f - 1] > 0.3f * force.maxCoeff()) {
+                    Eigen::Vector3d d = p[size_t(f) * J + size_t(toe)] - p[size_t(f - 1) * J + size_t(toe)];
+                    d.y() = 0;
+                    sum += d.norm() * 30;
+                    ++n;
+                }
+        }
+        return n ? sum / n : 0.0;
+    };
+    const double free_speed = loaded_toe_speed("free"), held_speed = loaded_toe_speed("held");
+    std::printf("toe speed while loaded: %.3f m/s free, %.3f m/s with --foot-contacts\n", free_speed, held_speed);
+    EXPECT_LT(held_speed, 0.7 * free_speed);
+
     // --skeleton with --map: the output carries the given skeleton's bone offsets (here the retargeted
     // CMU walker's), not the input's.
     s2m_ok("-q retarget " + (kCmu / "09_01.bvh").string() + " --map cmu --out " + (dir / "skel").string());

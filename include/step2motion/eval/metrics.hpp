@@ -52,7 +52,7 @@ struct MetricOptions {
 
 // Adds one predicted clip's errors against the truth. Per-sample metrics (joint errors, velocity
 // errors, root errors) add every frame-joint sample; clip-level ones (skating ratio, drift) add one.
-// Also adds "jitter_gt_m_s3" (the truth's jitter, for side-by-side reporting).
+// Also adds "jitter_gt_m_s3" and "foot_skating_ratio_gt" (the truth's, for side-by-side reporting).
 void accumulate_metrics(const MotionSequence& predicted, const MotionSequence& truth, MetricSet& out,
                         const MetricOptions& options = {});
 

@@ -34,6 +34,8 @@ struct ReconstructOptions {
     // the network), fused (the feet's path plus the network's within-step motion), or
     // double_integration (Table 2's baseline).
     std::string root = "network";
+    // Hold each foot still while its insole is loaded (infer/contacts.hpp), after the root is chosen.
+    bool foot_contacts = false;
     bool progress = true;
     // Rows (windows x samples, x2 with guidance) denoised together: bounds memory whatever the input
     // length (a chunk of consecutive windows at a time, see Reconstructor).

@@ -1,0 +1,88 @@
+#include "step2motion/infer/contacts.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "step2motion/core/error.hpp"
+#include "step2motion/imu/zupt.hpp"
+#include "step2motion/io/moticon.hpp"
+#include "step2motion/kinematics/canonical.hpp"
+
+namespace s2m::infer {
+
+namespace {
+
+using Vec3 = Eigen::Vector3d;
+
+// Column of canonical joint j (1..21) in a 66-value frame.
+int column(int joint) { return 3 + 3 * (joint - 1); }
+
+// Knee for a hip, an ankle target and the bone lengths, in the plane of the predicted knee.
+Vec3 two_bone_knee(const Vec3& hip, Vec3& ankle, const Vec3& knee_pole, double thigh_m, double shin_m) {
+    Vec3 to = ankle - hip;
+    double d = to.norm();
+    const double lo = std::abs(thigh_m - shin_m) + 1e-4, hi = thigh_m + shin_m - 1e-4;
+    if (d < 1e-9) return knee_pole;
+    const Vec3 u = to / d;
+    if (d > hi || d < lo) {  // out of reach: the ankle goes as far as the leg allows
+        d = std::clamp(d, lo, hi);
+        ankle = hip + u * d;
+    }
+    const double a = (thigh_m * thigh_m - shin_m * shin_m + d * d) / (2 * d);
+    const double h = std::sqrt(std::max(0.0, thigh_m * thigh_m - a * a));
+    Vec3 pole = (knee_pole - hip) - (knee_pole - hip).dot(u) * u;
+    if (pole.norm() < 1e-9) pole = u.unitOrthogonal();
+    return hip + a * u + h * pole.normalized();
+}
+
+}  // namespace
+
+void lock_foot_contacts(Eigen::MatrixXf& poses, const InsoleSequence& input, const ContactOptions& o) {
+    const int F = input.frames();
+    if (poses.rows() != F || poses.cols() != 66 || input.insoles.cols() != io::kInsoleChannels)
+        fail_input(input.source, 0, "foot contacts: poses and insoles differ in shape");
+    if (F < 2) return;
+    // World positions of the root (frame 0 at the origin: only differences matter here).
+    std::vector<Vec3> root(static_cast<size_t>(F));
+    Vec3 r = Vec3::Zero();
+    for (int f = 0; f < F; ++f) {
+        if (f > 0) r += poses.row(f).head<3>().cast<double>().transpose();
+        root[static_cast<size_t>(f)] = r;
+    }
+    auto joint = [&](int f, int j) { return Vec3(poses.block<1, 3>(f, column(j)).cast<double>().transpose()); };
+    auto set_joint = [&](int f, int j, const Vec3& p) { poses.block<1, 3>(f, column(j)) = p.transpose().cast<float>(); };
+    const int blend = std::max(1, o.blend_frames);
+    for (int foot = 0; foot < 2; ++foot) {
+        const int up_leg = foot == 0 ? kin::LeftUpLeg : kin::RightUpLeg, knee = up_leg + 1, ankle = up_leg + 2, toe = up_leg + 3;
+        const auto stance = imu::stance_from_force(input.insoles.col(foot * io::kFootChannels + io::kForceOffset), {}, input.rate_hz);
+        for (int f = 0; f < F;) {
+            if (!stance[static_cast<size_t>(f)]) {
+                ++f;
+                continue;
+            }
+            int end = f;
+            while (end < F && stance[static_cast<size_t>(end)]) ++end;
+            // Hold the toe at its mean world position over the stance (the prediction's own guess of
+            // where the foot stands), fully from `blend` frames in to `blend` frames before the end.
+            Vec3 held = Vec3::Zero();
+            for (int k = f; k < end; ++k) held += root[static_cast<size_t>(k)] + joint(k, toe);
+            held /= end - f;
+            for (int k = f; k < end; ++k) {
+                const double w = std::min({1.0, (k - f + 1.0) / blend, (end - k) / double(blend)});
+                const Vec3 toe_world = root[static_cast<size_t>(k)] + joint(k, toe);
+                const Vec3 shift = w * (held - toe_world);
+                const Vec3 hip = joint(k, up_leg), knee_p = joint(k, knee), ankle_p = joint(k, ankle);
+                Vec3 ankle_t = ankle_p + shift;
+                const Vec3 knee_t = two_bone_knee(hip, ankle_t, knee_p, (knee_p - hip).norm(), (ankle_p - knee_p).norm());
+                const Vec3 moved = ankle_t - ankle_p;  // the shift the leg could reach
+                set_joint(k, knee, knee_t);
+                set_joint(k, ankle, ankle_t);
+                set_joint(k, toe, joint(k, toe) + moved);
+            }
+            f = end;
+        }
+    }
+}
+
+}  // namespace s2m::infer
