@@ -57,12 +57,12 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
             std::printf("diffusion models: %s sampler, %s steps, %d seed(s)%s\n", r.sampler.c_str(),
                         steps > 0 ? std::to_string(steps).c_str() : "all", opt->seeds,
                         r.samples > 1 ? (", mean of " + std::to_string(r.samples) + " samples per clip and seed").c_str() : "");
-        std::printf("%-34s %10s %12s %14s %8s %10s\n", "model", "MPJPE_cm", "Legs_cm", "MPJVE_Legs", "MRPE_m", "drift_%");
+        std::printf("%-34s %10s %12s %14s %8s %10s %12s\n", "model", "MPJPE_cm", "Legs_cm", "MPJVE_Legs", "MRPE_m", "drift_%", "heading_deg");
         for (auto it = metrics.begin(); it != metrics.end(); ++it) {
             const auto& o = (*it)["overall"];
             auto v = [&](const char* k) { return o[k]["mean"].is_number() ? o[k]["mean"].get<double>() : NAN; };
-            std::printf("%-34s %10.2f %12.2f %14.2f %8.3f %10.1f\n", it.key().c_str(), v("MPJPE_cm"), v("MPJPE_Legs_cm"),
-                        v("MPJVE_Legs_cm_s"), v("MRPE_m"), v("drift_percent"));
+            std::printf("%-34s %10.2f %12.2f %14.2f %8.3f %10.1f %12.1f\n", it.key().c_str(), v("MPJPE_cm"), v("MPJPE_Legs_cm"),
+                        v("MPJVE_Legs_cm_s"), v("MRPE_m"), v("drift_percent"), v("heading_error_deg"));
         }
         std::cout << "report written to " << *out << "/ (metrics.json, metrics.csv, table.tex, report.html)\n";
         return 0;

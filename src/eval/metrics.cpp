@@ -9,12 +9,13 @@ namespace {
 // Indices into the 21 body joints (canonical index - 1).
 constexpr int kLegs[] = {0, 1, 2, 3, 4, 5, 6, 7};
 constexpr int kToes[] = {3, 7};
+constexpr int kLeftHip = 0, kRightHip = 4;  // LeftUpLeg, RightUpLeg among the 21 body joints
 constexpr int kEndEffectors[] = {3, 7, 12, 16, 20};  // toes, head, hands
 }  // namespace
 
 const std::vector<std::string> kMetricKeys = {"MPJPE_cm",     "MPJPE_Legs_cm", "MPJVE_Legs_cm_s",    "MRPE_m",
                                               "MPEEPE_cm",    "toe_error_cm",  "jitter_m_s3",        "foot_skating_ratio",
-                                              "drift_percent"};
+                                              "drift_percent", "heading_error_deg"};
 
 double RunningStat::std() const {
     if (count < 2) return 0;
@@ -53,6 +54,13 @@ double jitter(const MotionSequence& s) {
             ++n;
         }
     return n ? sum / n : 0;
+}
+
+// Facing about the vertical (Y up) from the hips' left-right axis (left hip minus right hip), radians.
+double facing_rad(const MotionSequence& s, int f) {
+    const Eigen::Vector3d a = s.joints_rel_m[static_cast<size_t>(f * kBodyJoints + kLeftHip)] -
+                              s.joints_rel_m[static_cast<size_t>(f * kBodyJoints + kRightHip)];
+    return std::atan2(a.x(), a.z());
 }
 
 // Share of contact frames whose smoothed horizontal toe speed exceeds the threshold.
@@ -113,6 +121,12 @@ void accumulate_metrics(const MotionSequence& p, const MotionSequence& t, Metric
     out["jitter_m_s3"].add(jitter(p));
     out["jitter_gt_m_s3"].add(jitter(t));
     out["foot_skating_ratio"].add(skating_ratio(p, o));
+    // Mean absolute facing error over the clip's frames, one value per clip.
+    if (F > 0) {
+        double sum = 0;
+        for (int f = 0; f < F; ++f) sum += std::abs(std::remainder(facing_rad(p, f) - facing_rad(t, f), 2 * M_PI));
+        out["heading_error_deg"].add(sum / F * 180 / M_PI);
+    }
     out["foot_skating_ratio_gt"].add(skating_ratio(t, o));
     double travelled = 0;
     for (int f = 1; f < F; ++f) travelled += (t.root_m[static_cast<size_t>(f)] - t.root_m[static_cast<size_t>(f - 1)]).norm();

@@ -54,6 +54,34 @@ TEST(Metrics, RootDriftAndVelocityErrors) {
     EXPECT_NEAR(m["jitter_gt_m_s3"].mean(), 0.0, 1e-6);
 }
 
+// The body facing 30 degrees off about the vertical: heading error 30, whichever way and across +-180.
+TEST(Metrics, HeadingErrorFromTheHipsAxis) {
+    const int F = 10;
+    auto truth = walker(F, 30, 0.f);
+    for (int f = 0; f < F; ++f) {
+        float* row = truth.data() + static_cast<size_t>(f) * 66;
+        row[3 + 0] = 0.1f, row[3 + 2] = 0.f;    // left hip on +X
+        row[3 + 12] = -0.1f, row[3 + 14] = 0.f;  // right hip on -X
+    }
+    for (double deg : {30.0, -30.0, 170.0}) {
+        auto pred = truth;
+        const double a = deg * M_PI / 180;
+        for (int f = 0; f < F; ++f)
+            for (int j = 0; j < kBodyJoints; ++j) {
+                float* p = pred.data() + static_cast<size_t>(f) * 66 + 3 + 3 * j;
+                const double x = p[0], z = p[2];
+                p[0] = static_cast<float>(std::cos(a) * x + std::sin(a) * z);
+                p[2] = static_cast<float>(-std::sin(a) * x + std::cos(a) * z);
+            }
+        MetricSet m;
+        accumulate_metrics(from_pose_frames(pred.data(), F, 30), from_pose_frames(truth.data(), F, 30), m);
+        EXPECT_NEAR(m["heading_error_deg"].mean(), std::abs(deg), 1e-3) << deg;
+    }
+    MetricSet same;
+    accumulate_metrics(from_pose_frames(truth.data(), F, 30), from_pose_frames(truth.data(), F, 30), same);
+    EXPECT_NEAR(same["heading_error_deg"].mean(), 0.0, 1e-9);
+}
+
 TEST(Metrics, StatsMerge) {
     RunningStat a, b;
     for (double v : {1.0, 2.0}) a.add(v);

@@ -51,7 +51,9 @@ struct MetricOptions {
 };
 
 // Adds one predicted clip's errors against the truth. Per-sample metrics (joint errors, velocity
-// errors, root errors) add every frame-joint sample; clip-level ones (skating ratio, drift) add one.
+// errors, root errors) add every frame-joint sample; clip-level ones (skating ratio, drift, heading
+// error: the mean absolute difference of the facing direction about the vertical, taken from the
+// hips' left-right axis) add one.
 // Also adds "jitter_gt_m_s3" and "foot_skating_ratio_gt" (the truth's, for side-by-side reporting).
 void accumulate_metrics(const MotionSequence& predicted, const MotionSequence& truth, MetricSet& out,
                         const MetricOptions& options = {});
