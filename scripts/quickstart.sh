@@ -9,7 +9,7 @@ s2m=build/bin/s2m
 out=out/quickstart
 mkdir -p "$out"
 
-echo "== Reconstructing the real Moticon walks with data/models/demo (200-step sampler)"
+echo "== Reconstructing the real Moticon walks with data/models/demo (its stored sampler settings: fast, 2 steps, mean of 8 samples)"
 "$s2m" -q reconstruct --model data/models/demo data/moticon/230927_102114.txt data/moticon/230927_102137.txt \
   data/moticon/230927_102231.txt --out "$out/bvh" --details
 echo "BVH files (30 Hz, 22 joints, root trajectory) and per-frame details are in $out/bvh/"

@@ -17,11 +17,14 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
     app.add_option("--split", opt->split, "clips to evaluate: test, val, train or all");
     app.add_option("--seeds", opt->seeds, "sampling seeds per clip");
     app.add_option("--out", *out, "report folder (metrics.json, metrics.csv, table.tex, report.html)")->required();
-    app.add_option("--steps", opt->reconstruct.steps, "denoising steps (ddpm: all; fast: default 20)");
-    app.add_option("--sampler", opt->reconstruct.sampler, "ddpm or fast")->check(CLI::IsMember({"ddpm", "fast"}));
+    auto* steps_opt = app.add_option("--steps", opt->reconstruct.steps,
+                                     "denoising steps (default: the model's stored setting; else ddpm: all, fast: 20)");
+    auto* sampler_opt = app.add_option("--sampler", opt->reconstruct.sampler, "ddpm or fast (default: the model's stored setting, else ddpm)")
+                              ->check(CLI::IsMember({"ddpm", "fast"}));
     app.add_option("--guidance", opt->reconstruct.guidance, "classifier-free guidance weight");
     app.add_option("--seed", opt->reconstruct.seed, "first sampling seed");
-    app.add_option("--samples", opt->reconstruct.samples, "diffusion samples averaged per clip and seed");
+    auto* samples_opt = app.add_option("--samples", opt->reconstruct.samples,
+                                       "diffusion samples averaged per clip and seed (default: the model's stored setting, else 1)");
     app.add_option("--precision", *precision, "auto (the faster on this machine), fp32 or bf16")
         ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
     opt->reconstruct.device = "auto";
@@ -38,25 +41,30 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
         ->check(CLI::IsMember(s2m::infer::root_modes()));
     app.add_flag_callback("--double-integration", [opt] { opt->compare_roots.push_back("double_integration"); },
                           "also score the first model with the root from double integration of foot acceleration");
-    return [opt, out, precision]() {
+    return [opt, out, precision, sampler_opt, steps_opt, samples_opt]() {
+        opt->given = {sampler_opt->count() > 0, steps_opt->count() > 0, samples_opt->count() > 0};
         opt->reconstruct.device = s2m::model::resolve_device(opt->reconstruct.device);
         opt->reconstruct.bf16 = s2m::model::resolve_precision(*precision, opt->reconstruct.device) == s2m::model::Precision::Bf16;
         s2m::eval::EvaluationDetails details;
         const auto metrics = s2m::eval::evaluate_models(*opt, &details);
         s2m::eval::write_report(*out, metrics);
-        const auto& r = opt->reconstruct;
-        const int steps = s2m::infer::sampler_steps(r);
+        // Each diffusion model's sampler settings (given, or stored in the model).
+        std::string settings;
+        for (auto it = metrics.begin(); it != metrics.end(); ++it) {
+            if (!it->contains("samples") || it.key().find('+') != std::string::npos) continue;
+            s2m::infer::ReconstructOptions used;
+            used.sampler = (*it)["sampler"].get<std::string>();
+            used.steps = (*it)["steps"].get<int>();
+            const int steps = s2m::infer::sampler_steps(used), samples = (*it)["samples"].get<int>();
+            const std::string line = it.key() + ": " + used.sampler + " sampler, " + (steps > 0 ? std::to_string(steps) : std::string("all")) +
+                                     " steps, " + (samples > 1 ? "mean of " + std::to_string(samples) + " samples" : std::string("one sample")) +
+                                     " per clip and seed, " + std::to_string(opt->seeds) + " seed(s)";
+            std::printf("%s\n", line.c_str());
+            settings += (settings.empty() ? "" : "; ") + line;
+        }
         s2m::view::ReportOptions report;
-        report.description = opt->data + ", split " + opt->split + "; diffusion models: " + r.sampler + " sampler, " +
-                             (steps > 0 ? std::to_string(steps) : std::string("all")) + " steps, " + std::to_string(opt->seeds) +
-                             " seed(s), mean of " + std::to_string(r.samples) + " sample(s) per clip and seed";
+        report.description = opt->data + ", split " + opt->split + (settings.empty() ? "" : "; " + settings);
         s2m::view::write_report_html(*out, metrics, details, report);
-        bool any_diffusion = false;
-        for (const auto& m : metrics) any_diffusion = any_diffusion || m.contains("samples");
-        if (any_diffusion)
-            std::printf("diffusion models: %s sampler, %s steps, %d seed(s)%s\n", r.sampler.c_str(),
-                        steps > 0 ? std::to_string(steps).c_str() : "all", opt->seeds,
-                        r.samples > 1 ? (", mean of " + std::to_string(r.samples) + " samples per clip and seed").c_str() : "");
         std::printf("%-34s %10s %12s %14s %8s %10s %12s\n", "model", "MPJPE_cm", "Legs_cm", "MPJVE_Legs", "MRPE_m", "drift_%", "heading_deg");
         for (auto it = metrics.begin(); it != metrics.end(); ++it) {
             const auto& o = (*it)["overall"];

@@ -37,11 +37,14 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
                    "Moticon exports (.txt), dataset files (.h5), UnderPressure-layout folders or FOLDER:SEQ")
         ->required();
     app.add_option("--out", opt->out, "output folder for the BVH files")->required();
-    app.add_option("--steps", opt->options.steps, "denoising steps (ddpm: all; fast: default 20)");
-    app.add_option("--sampler", opt->options.sampler, "ddpm or fast")->check(CLI::IsMember({"ddpm", "fast"}));
+    auto* steps_opt = app.add_option("--steps", opt->options.steps,
+                                     "denoising steps (default: the model's stored setting; else ddpm: all, fast: 20)");
+    auto* sampler_opt = app.add_option("--sampler", opt->options.sampler, "ddpm or fast (default: the model's stored setting, else ddpm)")
+                            ->check(CLI::IsMember({"ddpm", "fast"}));
     app.add_option("--guidance", opt->options.guidance, "classifier-free guidance weight w (1 = none)");
     app.add_option("--seed", opt->options.seed, "sampling seed");
-    app.add_option("--samples", opt->options.samples, "diffusion samples averaged per input (mean motion)");
+    auto* samples_opt = app.add_option("--samples", opt->options.samples,
+                                       "diffusion samples averaged per input (mean motion; default: the model's stored setting, else 1)");
     app.add_option("--skeleton", opt->skeleton, "output skeleton (BVH; mapped with --map)");
     app.add_option("--map", opt->map, "joint map of --skeleton");
     app.add_option("--split", opt->split, "dataset clips to reconstruct: train, val, test or all");
@@ -59,7 +62,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
         ->check(CLI::IsMember(s2m::infer::root_modes()));
     app.add_flag("--foot-contacts", opt->options.foot_contacts, "hold each foot still while its insole is loaded");
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
-    return [opt]() {
+    return [opt, sampler_opt, steps_opt, samples_opt]() {
         namespace fs = std::filesystem;
         s2m::train::ModelBundle model = s2m::train::load_model(s2m::train::model_file(opt->model));
         const double rate_hz = 30;
@@ -74,6 +77,13 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
         opt->options.device = s2m::model::resolve_device(opt->options.device);
         opt->options.bf16 = s2m::model::resolve_precision(opt->precision, opt->options.device) == s2m::model::Precision::Bf16;
         opt->options.details = opt->details;
+        opt->options = s2m::infer::with_model_defaults(opt->options, model,
+                                                       {sampler_opt->count() > 0, steps_opt->count() > 0, samples_opt->count() > 0});
+        if (model.is_diffusion()) {
+            const int steps = s2m::infer::sampler_steps(opt->options);
+            spdlog::info("{} sampler, {} steps, {} sample(s){}", opt->options.sampler, steps > 0 ? std::to_string(steps) : "all",
+                         opt->options.samples, model.sampling.empty() ? "" : " (unless given: the model's stored settings)");
+        }
         const auto results = s2m::infer::reconstruct(model, inputs, opt->options);
         fs::create_directories(opt->out);
         for (size_t i = 0; i < inputs.size(); ++i) {

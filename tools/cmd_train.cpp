@@ -1,11 +1,14 @@
 // s2m train: train a model (pose network, then root network) on a dataset file.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "command.hpp"
 #include "step2motion/core/error.hpp"
+#include "step2motion/eval/tune.hpp"
+#include "step2motion/infer/inputs.hpp"
 #include "step2motion/io/dataset.hpp"
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
@@ -14,7 +17,7 @@
 namespace {
 struct TrainCliOptions {
     std::string config, data, out, device = "auto", precision = "auto";
-    bool resume = false;
+    bool resume = false, no_tune = false;
 };
 }  // namespace
 
@@ -24,6 +27,7 @@ static std::function<int()> setup_train(CLI::App& app) {
     app.add_option("--data", opt->data, "dataset file from s2m preprocess (.h5)")->required();
     app.add_option("--out", opt->out, "model folder")->required();
     app.add_flag("--resume", opt->resume, "continue the run saved in the model folder");
+    app.add_flag("--no-tune", opt->no_tune, "keep the default sampler settings (do not choose them on the validation clips)");
     app.add_option("--device", opt->device, "where the networks run: cpu, cuda, or auto (cuda when a GPU is visible)")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     app.add_option("--precision", opt->precision,
                    "auto (the faster on this machine, measured once and cached), fp32, or bf16 (CPU autocast, fp32 master weights)")
@@ -49,6 +53,29 @@ static std::function<int()> setup_train(CLI::App& app) {
         if (summary.interrupted) {
             std::cout << "interrupted; state saved in " << opt->out << "/last.pt (continue with --resume)\n";
             return 130;
+        }
+        // Sampler settings chosen on the validation clips and stored in model.pt (rank 0 alone).
+        const char* rank = std::getenv("RANK");
+        if (!opt->no_tune && (!rank || std::string(rank) == "0") && (config.model_type == s2m::train::ModelType::Step2Motion ||
+                                                               config.model_type == s2m::train::ModelType::DiffusionStdXattn)) {
+            const auto val = s2m::infer::load_inputs({opt->data}, "val", dataset.rate_hz);
+            if (val.empty()) {
+                spdlog::info("no validation clips: the model keeps the default sampler settings");
+            } else {
+                const std::string path = (fs::path(opt->out) / "model.pt").string();
+                s2m::model::TensorDict extra;
+                std::map<std::string, std::string> extra_text;
+                s2m::train::ModelBundle model = s2m::train::load_model(path, &extra, &extra_text);
+                s2m::eval::TuneOptions tune;
+                tune.base.device = options.device;
+                tune.base.bf16 = options.bf16;
+                s2m::eval::choose_sampling_defaults(model, val, tune,
+                                                    opt->data + ", split val, " + std::to_string(val.size()) + " clips");
+                model.to(torch::kCPU);
+                s2m::train::save_model(path, model, extra, extra_text);
+                spdlog::info("default sampler settings: {} sampler, {} steps, {} sample(s) (validation MPJPE_Legs {:.2f} cm)",
+                             model.sampling.sampler, model.sampling.steps, model.sampling.samples, model.sampling.val_mpjpe_legs_cm);
+            }
         }
         std::cout << "trained model in " << opt->out << "/model.pt (log: " << opt->out << "/train_log.jsonl)\n";
         return 0;

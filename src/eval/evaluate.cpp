@@ -76,7 +76,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             for (size_t c = 0; c < inputs.size(); ++c) md.frame_error_cm[c].assign(static_cast<size_t>(inputs[c].frames()), 0.f);
         }
         for (int seed = 0; seed < o.seeds; ++seed) {
-            infer::ReconstructOptions ro = o.reconstruct;
+            infer::ReconstructOptions ro = infer::with_model_defaults(o.reconstruct, model, o.given);
             ro.seed = o.reconstruct.seed + static_cast<uint64_t>(seed);
             spdlog::info("{}: seed {} of {}, {} clips", name, seed + 1, o.seeds, inputs.size());
             // The network's root first; the chosen root and the compared ones are applied to copies.
@@ -132,9 +132,13 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             j["root"] = o.reconstruct.root;
             j["foot_contacts"] = o.reconstruct.foot_contacts;
             if (model.is_diffusion()) {  // regressors are deterministic: no sampler settings
-                j["sampler"] = o.reconstruct.sampler;
-                j["steps"] = o.reconstruct.steps;
-                j["samples"] = o.reconstruct.samples;
+                const infer::ReconstructOptions used = infer::with_model_defaults(o.reconstruct, model, o.given);
+                j["sampler"] = used.sampler;
+                j["steps"] = used.steps;
+                j["samples"] = used.samples;
+                j["sampler_settings"] = model.sampling.empty() || (o.given.sampler && o.given.steps && o.given.samples)
+                                            ? "given"
+                                            : "stored in the model where not given";
             }
             return j;
         };

@@ -64,6 +64,15 @@ const std::vector<std::string>& attention_components() {
     return names;
 }
 
+ReconstructOptions with_model_defaults(ReconstructOptions o, const train::ModelBundle& m, const SamplerChoice& given) {
+    const train::SamplingDefaults& d = m.sampling;
+    if (d.empty() || !m.is_diffusion()) return o;
+    if (!given.sampler) o.sampler = d.sampler;
+    if (!given.steps) o.steps = o.sampler == d.sampler ? d.steps : 0;
+    if (!given.samples) o.samples = d.samples;
+    return o;
+}
+
 int sampler_steps(const ReconstructOptions& options) {
     if (options.sampler != "fast") return 0;
     return options.steps > 0 ? options.steps : 20;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
 #include "step2motion/kinematics/canonical.hpp"
@@ -146,6 +148,13 @@ void save_model(const std::string& path, const ModelBundle& b, const model::Tens
         for (int a = 0; a < 3; ++a) offsets[k][a] = b.skeleton.offsets_m[static_cast<size_t>(k)][a];
     g.insert("skeleton.offsets_m", offsets);
     for (const auto& [k, v] : extra) g.insert("extra." + k, v.detach().to(torch::kCPU).contiguous());
+    if (!b.sampling.empty())
+        g.insert("s2m.sampling_defaults", nlohmann::json{{"sampler", b.sampling.sampler},
+                                                         {"steps", b.sampling.steps},
+                                                         {"samples", b.sampling.samples},
+                                                         {"val_mpjpe_legs_cm", b.sampling.val_mpjpe_legs_cm},
+                                                         {"chosen_on", b.sampling.chosen_on}}
+                                              .dump());
     model::write_generic_dict(path, g);
 }
 
@@ -199,6 +208,23 @@ ModelBundle load_model(const std::string& path, model::TensorDict* extra, std::m
         if (!(s > 0)) fail_input(path, 0, "statistics 'stats.pose_std' has values <= 0");
     for (float s : b.stats.insole_std)
         if (!(s > 0)) fail_input(path, 0, "statistics 'stats.insole_std' has values <= 0");
+    auto sd = g.find("s2m.sampling_defaults");
+    if (sd != g.end()) {
+        const std::string where = path + " (stored sampler settings)";
+        if (!sd->value().isString()) fail_input(where, 0, "expected JSON text");
+        try {
+            const auto j = nlohmann::json::parse(sd->value().toStringRef());
+            b.sampling.sampler = j.at("sampler").get<std::string>();
+            b.sampling.steps = j.at("steps").get<int>();
+            b.sampling.samples = j.at("samples").get<int>();
+            b.sampling.val_mpjpe_legs_cm = j.value("val_mpjpe_legs_cm", 0.0);
+            b.sampling.chosen_on = j.value("chosen_on", std::string());
+        } catch (const nlohmann::json::exception& e) {
+            fail_input(where, 0, std::string("invalid: ") + e.what());
+        }
+        if ((b.sampling.sampler != "ddpm" && b.sampling.sampler != "fast") || b.sampling.steps < 0 || b.sampling.samples < 1)
+            fail_input(where, 0, "expected sampler ddpm or fast, steps >= 0 and samples >= 1");
+    }
     auto sk = g.find("skeleton.offsets_m");
     if (sk != g.end()) {
         if (!sk->value().isTensor()) fail_input(path, 0, "skeleton.offsets_m: expected 22 x 3 values");

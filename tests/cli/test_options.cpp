@@ -24,6 +24,7 @@
 #include "step2motion/io/dataset.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/motion.hpp"
+#include "step2motion/train/model_bundle.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -408,6 +409,62 @@ TEST(CliOptions, ReconstructInputsAndOptions) {
     // CliOptions.TrainCtrlCAndResume: the demo model's 200 steps take a minute); fewer is refused.
     EXPECT_EQ(test::run_s2m("-q reconstruct --model " + model + " " + ds.string() + ":07_01 --sampler ddpm --steps 20 --out " + (dir / "x").string(), &out), 2)
         << out;
+}
+
+// Sampler settings stored in the model: `train` chooses them on the validation clips at the end
+// (unless --no-tune), `tune` chooses them for an existing model, and `evaluate` and `reconstruct` use
+// them for whatever the command line leaves out.
+TEST(CliOptions, TuneStoresSamplerSettingsThatEvaluateUses) {
+    const fs::path dir = test::temp_dir("cli_tune");
+    const fs::path ds = synth_folder(dir, true);
+    const fs::path data = dir / "data.h5";
+    s2m_ok("-q --threads 2 preprocess --input " + ds.string() + " --out " + data.string() + " --val-fraction 0.5 --seed 2");
+    auto config = nlohmann::json::parse(read_text(kSource / "configs" / "tiny.json"));
+    config["epochs_pose"] = 4;
+    config["epochs_trans"] = 1;
+    std::ofstream(dir / "config.json") << config.dump();
+    const std::string train = "-q --threads 2 train --config " + (dir / "config.json").string() + " --data " + data.string();
+    s2m_ok(train + " --out " + (dir / "auto").string());
+    const train::ModelBundle chosen = train::load_model((dir / "auto" / "model.pt").string());
+    ASSERT_FALSE(chosen.sampling.empty());
+    EXPECT_NE(chosen.sampling.chosen_on.find("split val"), std::string::npos) << chosen.sampling.chosen_on;
+    EXPECT_GT(chosen.sampling.val_mpjpe_legs_cm, 0);
+
+    s2m_ok(train + " --no-tune --out " + (dir / "plain").string());
+    EXPECT_TRUE(train::load_model((dir / "plain" / "model.pt").string()).sampling.empty());
+    std::string out;
+    ASSERT_EQ(test::run_s2m("--threads 2 tune --model " + (dir / "plain").string() + " --data " + data.string() +
+                                " --split val --no-ddpm --seed 2 --precision fp32 --device cpu",
+                            &out),
+              0)
+        << out;
+    std::printf("%s", out.c_str());
+    const train::ModelBundle tuned = train::load_model((dir / "plain" / "model.pt").string());
+    ASSERT_FALSE(tuned.sampling.empty());
+    EXPECT_EQ(tuned.sampling.sampler, "fast");  // --no-ddpm
+    EXPECT_NE(out.find("stored in"), std::string::npos);
+
+    // evaluate: the stored settings where nothing is given; a given --sampler wins, the rest stays stored.
+    auto evaluated = [&](const std::string& extra, const std::string& name) {
+        s2m_ok("-q --threads 2 evaluate --model " + (dir / "plain").string() + " --data " + data.string() + " --split val " + extra +
+               " --out " + (dir / name).string());
+        return nlohmann::json::parse(read_text(dir / name / "metrics.json"))["plain"];
+    };
+    const auto stored = evaluated("", "eval_stored");
+    EXPECT_EQ(stored["sampler"], tuned.sampling.sampler);
+    EXPECT_EQ(stored["steps"], tuned.sampling.steps);
+    EXPECT_EQ(stored["samples"], tuned.sampling.samples);
+    const auto ddpm = evaluated("--sampler ddpm", "eval_ddpm");
+    EXPECT_EQ(ddpm["sampler"], "ddpm");
+    EXPECT_EQ(ddpm["steps"], 0);
+    EXPECT_EQ(ddpm["samples"], tuned.sampling.samples);
+    // reconstruct says which settings it uses.
+    ASSERT_EQ(test::run_s2m("--threads 2 reconstruct --model " + (dir / "plain").string() + " " + data.string() +
+                                " --split val --out " + (dir / "rec").string(),
+                            &out),
+              0)
+        << out;
+    EXPECT_NE(out.find("(unless given: the model's stored settings)"), std::string::npos) << out;
 }
 
 // train --device / --precision / --resume, and Ctrl-C through the CLI: interrupted (exit 130) after

@@ -15,6 +15,7 @@ struct EvaluateOptions {
     std::string data, split = "test";
     int seeds = 1;
     infer::ReconstructOptions reconstruct;
+    infer::SamplerChoice given;        // what the user set; the rest from each model's stored settings
     // Also score the first model's poses with each of these roots (infer::root_modes(): zupt, fused,
     // double_integration, network), as "<model>+<root>".
     std::vector<std::string> compare_roots;

@@ -56,6 +56,13 @@ struct Reconstruction {
 // left_force_cop, then the same for the right foot.
 const std::vector<std::string>& attention_components();
 
+// Which of sampler, steps and samples the user set; the others come from the model's stored settings
+// (train::SamplingDefaults) when it has them.
+struct SamplerChoice {
+    bool sampler = false, steps = false, samples = false;
+};
+ReconstructOptions with_model_defaults(ReconstructOptions options, const train::ModelBundle& model, const SamplerChoice& given);
+
 // The denoising steps the options ask for: 0 = every level of the schedule (ddpm), else N (fast:
 // --steps, default 20).
 int sampler_steps(const ReconstructOptions& options);

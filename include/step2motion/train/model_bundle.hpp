@@ -18,6 +18,18 @@ namespace s2m::train {
 
 constexpr int kModelFormatVersion = 1;
 
+// The sampler settings a diffusion model reconstructs with unless told otherwise, chosen on the
+// validation clips (eval/tune.hpp) and stored in model.pt. Empty sampler: none stored (ddpm, all steps,
+// one sample).
+struct SamplingDefaults {
+    std::string sampler;  // "ddpm" or "fast"; empty: none stored
+    int steps = 0;
+    int samples = 1;
+    double val_mpjpe_legs_cm = 0;  // what they scored when chosen
+    std::string chosen_on;         // e.g. "data.h5, split val, 21 clips"
+    bool empty() const { return sampler.empty(); }
+};
+
 struct ModelBundle {
     TrainConfig config;
     model::Step2Motion diffusion{nullptr};             // step2motion, diffusion_std_xattn
@@ -26,6 +38,7 @@ struct ModelBundle {
     model::RootNet root{nullptr};                      // the diffusion model's own, or a separate one
     Normalization stats;
     kin::Skeleton skeleton;                            // default output skeleton (canonical)
+    SamplingDefaults sampling;                         // stored sampler settings (diffusion models)
 
     // Builds untrained networks for `config` (seeded by the caller through torch::manual_seed).
     static ModelBundle create(const TrainConfig& config);
