@@ -1,6 +1,7 @@
 // s2m train: train a model (pose network, then root network) on a dataset file.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -58,14 +59,15 @@ static std::function<int()> setup_train(CLI::App& app) {
         const char* rank = std::getenv("RANK");
         if (!opt->no_tune && (!rank || std::string(rank) == "0") && (config.model_type == s2m::train::ModelType::Step2Motion ||
                                                                config.model_type == s2m::train::ModelType::DiffusionStdXattn)) {
-            const auto val = s2m::infer::load_inputs({opt->data}, "val", dataset.rate_hz);
-            if (val.empty()) {
+            const bool has_val = std::any_of(dataset.clips.begin(), dataset.clips.end(), [](const auto& c) { return c.split == "val"; });
+            if (!has_val) {
                 spdlog::info("no validation clips: the model keeps the default sampler settings");
             } else {
                 const std::string path = (fs::path(opt->out) / "model.pt").string();
                 s2m::model::TensorDict extra;
                 std::map<std::string, std::string> extra_text;
                 s2m::train::ModelBundle model = s2m::train::load_model(path, &extra, &extra_text);
+                const auto val = s2m::infer::load_inputs({opt->data}, "val", dataset.rate_hz);
                 s2m::eval::TuneOptions tune;
                 tune.base.device = options.device;
                 tune.base.bf16 = options.bf16;

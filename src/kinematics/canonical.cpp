@@ -1,5 +1,6 @@
 #include "step2motion/kinematics/canonical.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -39,7 +40,7 @@ const char* kPresetCmu = R"({"name": "cmu", "joints": {
   "RightUpLeg": ["RightUpLeg", "rfemur"], "RightLeg": ["RightLeg", "rtibia"],
   "RightFoot": ["RightFoot", "rfoot"], "RightToeBase": ["RightToeBase", "rtoes"],
   "Spine": ["LowerBack", "lowerback"], "Spine1": ["Spine", "upperback"], "Spine3": ["Spine1", "thorax"],
-  "Neck": ["Neck", "lowerneck"], "Head": ["Neck1", "upperneck"],
+  "Neck": ["Neck", "lowerneck"], "Head": ["Head", "head"],
   "LeftShoulder": {"between": [["LeftShoulder", "lclavicle"], ["LeftArm", "lhumerus"]], "at": 0.4},
   "LeftArm": ["LeftArm", "lhumerus"], "LeftForeArm": ["LeftForeArm", "lradius"], "LeftHand": ["LeftHand", "lwrist"],
   "RightShoulder": {"between": [["RightShoulder", "rclavicle"], ["RightArm", "rhumerus"]], "at": 0.4},
@@ -296,9 +297,24 @@ Motion retarget_to_canonical(const Motion& source, const JointMap& map, const st
             leaf_rot[static_cast<size_t>(f) * kNumJoints + k] = src_world_rot[base + static_cast<size_t>(r.a[static_cast<size_t>(k)])];
         }
     }
+    // A canonical bone that spans several source bones (CMU Neck -> Neck1 -> Head) changes length as
+    // they bend: give it the clip's median length rather than the rest pose's (a rigid bone keeps its
+    // length either way), so that its end stays as close as a rigid bone can.
+    Skeleton fitted = canon;
+    for (int k = 1; k < kNumJoints; ++k) {
+        const double rest_len = canon.offsets_m[static_cast<size_t>(k)].norm();
+        if (rest_len < 1e-9 || source.frames < 1) continue;
+        const int parent = kJointParents[static_cast<size_t>(k)];
+        std::vector<double> len(static_cast<size_t>(source.frames));
+        for (int f = 0; f < source.frames; ++f)
+            len[static_cast<size_t>(f)] = (pos[static_cast<size_t>(f) * kNumJoints + k] - pos[static_cast<size_t>(f) * kNumJoints + parent]).norm();
+        std::nth_element(len.begin(), len.begin() + static_cast<long>(len.size() / 2), len.end());
+        const double median = len[len.size() / 2];
+        if (std::abs(median - rest_len) > 1e-6 * rest_len) fitted.offsets_m[static_cast<size_t>(k)] *= median / rest_len;
+    }
     IkOptions options;
     options.leaf_world_rotations = &leaf_rot;
-    return inverse_kinematics(canon, pos, source.frames, source.fps, options);
+    return inverse_kinematics(fitted, pos, source.frames, source.fps, options);
 }
 
 }  // namespace s2m::kin

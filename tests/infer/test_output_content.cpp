@@ -69,7 +69,7 @@ TEST(OutputContent, BvhAndDetailsHoldThePredictedMotionAndTheModelsAttention) {
     io::write_dataset(data.string(), held_out);
     std::string out;
     ASSERT_EQ(test::run_s2m("-q --threads 2 reconstruct --model " + model_dir.string() + " " + data.string() +
-                                " --split test --sampler fast --steps 2 --seed 5 --precision fp32 --details --out " + dir.string(),
+                                " --split test --sampler fast --steps 2 --samples 1 --seed 5 --precision fp32 --details --out " + dir.string(),
                             &out),
               0)
         << out;
