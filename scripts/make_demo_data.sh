@@ -25,14 +25,9 @@ HELD_OUT=(
 )
 is_held_out() { local f; for f in "${HELD_OUT[@]}"; do [ "$f" = "$1" ] && return 0; done; return 1; }
 
-# source folder, joint map, subject id, body mass (kg), insole size
-sources=(
-  "cmu cmu cmu 72 7"
-  "cmu-69 cmu cmu69 80 8"
-  "cmu-16-cuts cmu cmu16 68 6"
-  "cmu-daz daz daz 75 7"
-  "snu-woody2 snu snu 70 6"
-)
+# shellcheck source=scripts/mocap_sources.sh
+. scripts/mocap_sources.sh
+sources=("${demo_mocap_sources[@]}")
 seed=1
 for s in "${sources[@]}"; do
   read -r folder map subject weight size <<<"$s"
