@@ -15,6 +15,7 @@
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/motion.hpp"
 #include "step2motion/model/threads.hpp"
+#include "step2motion/train/model_bundle.hpp"
 
 namespace {
 
@@ -116,6 +117,30 @@ nlohmann::json dataset_info(const std::string& path) {
     return j;
 }
 
+// A trained model (model.pt or its folder): type, size, config and the stored sampler settings.
+nlohmann::json model_info(const std::string& path) {
+    const s2m::train::ModelBundle m = s2m::train::load_model(path);
+    nlohmann::json j;
+    j["file"] = path;
+    j["format"] = "step2motion-model";
+    j["model_type"] = s2m::train::to_string(m.config.model_type);
+    j["parameters"] = m.parameter_count();
+    const auto config = nlohmann::json::parse(s2m::train::train_config_to_json(m.config));
+    for (const char* k : {"hidden_dim", "num_layers", "input_T", "diffusion_T", "epochs_pose", "epochs_trans"})
+        if (config.contains(k)) j["config"][k] = config[k];
+    if (m.is_diffusion()) {
+        if (m.sampling.empty())
+            j["sampler_settings"] = "none stored (ddpm, all steps, one sample unless given)";
+        else
+            j["sampler_settings"] = {{"sampler", m.sampling.sampler},
+                                     {"steps", m.sampling.steps},
+                                     {"samples", m.sampling.samples},
+                                     {"val_mpjpe_legs_cm", m.sampling.val_mpjpe_legs_cm},
+                                     {"chosen_on", m.sampling.chosen_on}};
+    }
+    return j;
+}
+
 void print_human(const nlohmann::json& j) {
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (it->is_object()) {
@@ -137,12 +162,14 @@ nlohmann::json file_info(const std::string& path, const std::string& scale);
 nlohmann::json s2m::cli::file_info(const std::string& path, const std::string& scale) {
     namespace fs = std::filesystem;
     if (!fs::exists(path)) s2m::fail_input(path, 0, "no such file");
+    if (fs::is_directory(path) && fs::exists(fs::path(path) / "model.pt")) return model_info((fs::path(path) / "model.pt").string());
     std::string ext = fs::path(path).extension().string();
     for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (ext == ".bvh") return bvh_info(path, scale);
     if (ext == ".txt") return moticon_info(path);
     if (ext == ".h5" || ext == ".hdf5") return dataset_info(path);
-    s2m::fail_input(path, 0, "unknown file type '" + ext + "', expected .bvh, .txt (Moticon) or .h5 (dataset)");
+    if (ext == ".pt") return model_info(path);
+    s2m::fail_input(path, 0, "unknown file type '" + ext + "', expected .bvh, .txt (Moticon), .h5 (dataset) or .pt (model)");
 }
 
 static std::function<int()> setup_info(CLI::App& app) {
@@ -167,4 +194,4 @@ static std::function<int()> setup_info(CLI::App& app) {
         return 0;
     };
 }
-S2M_COMMAND("info", "summarise a file (BVH, Moticon export, dataset) or the system", setup_info);
+S2M_COMMAND("info", "summarise a file (BVH, Moticon export, dataset, model) or the system", setup_info);

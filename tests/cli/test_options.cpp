@@ -208,6 +208,12 @@ TEST(CliOptions, InfoSystemAndScale) {
     ASSERT_TRUE(a.contains("height_m")) << a.dump();
     // auto detects CMU's 0.056444 m units.
     EXPECT_NEAR(b["height_m"].get<double>() / a["height_m"].get<double>(), 0.1 / 0.056444, 1e-3);
+    // A model folder: its type and the sampler settings stored in it.
+    const auto m = nlohmann::json::parse(s2m_ok("-q info " + (kSource / "data" / "models" / "demo").string() + " --json"));
+    EXPECT_EQ(m["model_type"], "step2motion");
+    EXPECT_EQ(m["sampler_settings"]["sampler"], "fast");
+    EXPECT_EQ(m["sampler_settings"]["steps"], 2);
+    EXPECT_EQ(m["sampler_settings"]["samples"], 8);
 }
 
 // retarget --scale (explicit = auto for CMU's unit; another scale scales the skeleton) and --fps.
