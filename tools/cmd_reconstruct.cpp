@@ -57,8 +57,8 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
     // drifted 6.6 % against the network's 7.4 % (README, "Root from the feet").
     opt->options.root = "fused";
     app.add_option("--root", opt->options.root,
-                   "fused (default), network (IMU root network), zupt (from the feet: zero-velocity updates in every stance), fused "
-                   "(the feet's path + the network's within-step motion), or double_integration")
+                   "fused (default: the feet's path + the network's within-step motion), network (IMU root network), zupt "
+                   "(from the feet: zero-velocity updates in every stance), or double_integration")
         ->check(CLI::IsMember(s2m::infer::root_modes()));
     app.add_flag("--foot-contacts", opt->options.foot_contacts, "hold each foot still while its insole is loaded");
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");

@@ -75,15 +75,19 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             md.frame_error_cm.resize(inputs.size());
             for (size_t c = 0; c < inputs.size(); ++c) md.frame_error_cm[c].assign(static_cast<size_t>(inputs[c].frames()), 0.f);
         }
+        // The sampler settings of this model: given, else stored in it.
+        const infer::ReconstructOptions used = infer::with_model_defaults(o.reconstruct, model, o.given);
         for (int seed = 0; seed < o.seeds; ++seed) {
-            infer::ReconstructOptions ro = infer::with_model_defaults(o.reconstruct, model, o.given);
+            infer::ReconstructOptions ro = used;
             ro.seed = o.reconstruct.seed + static_cast<uint64_t>(seed);
             spdlog::info("{}: seed {} of {}, {} clips", name, seed + 1, o.seeds, inputs.size());
             // The network's root first; the chosen root and the compared ones are applied to copies.
             ro.root = "network";
             ro.foot_contacts = false;
             auto rec = infer::reconstruct(model, inputs, ro);
-            const auto base = rec;
+            std::vector<Eigen::MatrixXf> base;  // the network-root poses, for the compared roots
+            if (!roots.empty())
+                for (const auto& r : rec) base.push_back(r.poses);
             auto finish = [&](Eigen::MatrixXf& poses, size_t c, const std::string& root) {
                 infer::apply_root(poses, inputs[c], root);
                 if (o.reconstruct.foot_contacts) infer::lock_foot_contacts(poses, inputs[c]);
@@ -112,7 +116,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             if (!roots.empty()) {
                 for (size_t r = 0; r < roots.size(); ++r)
                     for (size_t c = 0; c < inputs.size(); ++c) {
-                        Eigen::MatrixXf q = base[c].poses;
+                        Eigen::MatrixXf q = base[c];
                         finish(q, c, roots[r]);
                         const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = q;
                         accumulate_metrics(from_pose_frames(p.data(), inputs[c].frames(), inputs[c].rate_hz), truth[c], per_clip_alt[r][c]);
@@ -132,7 +136,6 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             j["root"] = o.reconstruct.root;
             j["foot_contacts"] = o.reconstruct.foot_contacts;
             if (model.is_diffusion()) {  // regressors are deterministic: no sampler settings
-                const infer::ReconstructOptions used = infer::with_model_defaults(o.reconstruct, model, o.given);
                 j["sampler"] = used.sampler;
                 j["steps"] = used.steps;
                 j["samples"] = used.samples;

@@ -96,6 +96,8 @@ FootPath foot_path(const Eigen::MatrixXf& acc_g, const Eigen::VectorXf& force, c
     return out;
 }
 
+int smoothing_window_frames(double rate_hz, const ZuptOptions& o) { return frames_of(o.smooth_s, rate_hz) | 1; }
+
 Eigen::MatrixXd centred_average(const Eigen::MatrixXd& x, int window) {
     const int n = static_cast<int>(x.rows());
     const int half = std::max(0, window / 2);
@@ -119,7 +121,7 @@ FeetRoot feet_root(const Eigen::MatrixXf& channels, double rate_hz, const ZuptOp
     }
     Eigen::MatrixXd mean = 0.5 * (out.feet[0].position_m + out.feet[1].position_m);
     mean.col(1).setZero();  // Y up: the feet say where the body goes, not how high the pelvis is
-    out.position_m = centred_average(mean, frames_of(o.smooth_s, rate_hz) | 1);
+    out.position_m = centred_average(mean, smoothing_window_frames(rate_hz, o));
     return out;
 }
 

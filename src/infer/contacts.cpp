@@ -6,6 +6,7 @@
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/imu/zupt.hpp"
+#include "step2motion/infer/reconstruct.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 
@@ -43,13 +44,8 @@ void lock_foot_contacts(Eigen::MatrixXf& poses, const InsoleSequence& input, con
     if (poses.rows() != F || poses.cols() != 66 || input.insoles.cols() != io::kInsoleChannels)
         fail_input(input.source, 0, "foot contacts: poses and insoles differ in shape");
     if (F < 2) return;
-    // World positions of the root (frame 0 at the origin: only differences matter here).
-    std::vector<Vec3> root(static_cast<size_t>(F));
-    Vec3 r = Vec3::Zero();
-    for (int f = 0; f < F; ++f) {
-        if (f > 0) r += poses.row(f).head<3>().cast<double>().transpose();
-        root[static_cast<size_t>(f)] = r;
-    }
+    // World positions of the root (from the origin: only differences matter here).
+    const std::vector<Vec3> root = positions_from_poses(poses, Vec3::Zero()).root_m;
     auto joint = [&](int f, int j) { return Vec3(poses.block<1, 3>(f, column(j)).cast<double>().transpose()); };
     auto set_joint = [&](int f, int j, const Vec3& p) { poses.block<1, 3>(f, column(j)) = p.transpose().cast<float>(); };
     const int blend = std::max(1, o.blend_frames);

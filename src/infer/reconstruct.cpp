@@ -405,19 +405,14 @@ void apply_root(Eigen::MatrixXf& poses, const InsoleSequence& input, const std::
     if (root != "zupt" && root != "fused") fail_input("root: expected network, zupt, fused or double_integration, found " + root);
     const int F = input.frames();
     const Eigen::MatrixXd feet = input.feet_root_m.rows() == F ? input.feet_root_m : imu::feet_root(input.insoles, input.rate_hz).position_m;
-    // Positions of the network's root from its displacements (frame 0 at the origin, like `feet`).
-    Eigen::MatrixXd network(F, 3);
-    Eigen::RowVector3d p = Eigen::RowVector3d::Zero();
-    for (int f = 0; f < F; ++f) {
-        if (f > 0) p += poses.row(f).head<3>().cast<double>();
-        network.row(f) = p;
-    }
     Eigen::MatrixXd path = feet;
     if (root == "fused") {
         // The feet carry the distance (their errors grow per step, not per second); the network carries
         // what the feet's step-averaged path cannot: the sway and surge within a step.
-        const int window = static_cast<int>(std::lround(imu::ZuptOptions{}.smooth_s * input.rate_hz)) | 1;
-        path += network - imu::centred_average(network, window);
+        const auto root_m = positions_from_poses(poses, Eigen::Vector3d::Zero()).root_m;
+        Eigen::MatrixXd network(F, 3);
+        for (int f = 0; f < F; ++f) network.row(f) = root_m[static_cast<size_t>(f)].transpose();
+        path += network - imu::centred_average(network, imu::smoothing_window_frames(input.rate_hz));
     }
     for (int f = 1; f < F; ++f) {
         poses(f, 0) = static_cast<float>(path(f, 0) - path(f - 1, 0));

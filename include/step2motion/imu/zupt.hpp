@@ -45,6 +45,9 @@ struct FeetRoot {
 // From N x 50 insole channels with world-frame accelerations (reference §2 layout).
 FeetRoot feet_root(const Eigen::MatrixXf& channels, double rate_hz, const ZuptOptions& options = {});
 
+// The centred average's window for `smooth_s` at `rate_hz` (odd, at least 1 frame).
+int smoothing_window_frames(double rate_hz, const ZuptOptions& options = {});
+
 // Centred moving average of `window_frames` (shrunk symmetrically at the ends, so both end points stay).
 Eigen::MatrixXd centred_average(const Eigen::MatrixXd& x, int window_frames);
 
