@@ -21,9 +21,12 @@ inline void randomize(torch::nn::Module& m) {
 
 // configs/tiny.json's networks of `type`, untrained (seed 3), with zero means, pose sd 0.1 and
 // insole sd 1: reconstructions of random insoles exercise every code path in seconds.
-inline train::ModelBundle untrained_tiny_bundle(train::ModelType type = train::ModelType::Step2Motion) {
+// World representation unless asked: random test sequences carry no insole headings.
+inline train::ModelBundle untrained_tiny_bundle(train::ModelType type = train::ModelType::Step2Motion,
+                                                train::Representation representation = train::Representation::World) {
     auto config = train::read_train_config((std::filesystem::path(S2M_SOURCE_DIR) / "configs" / "tiny.json").string());
     config.model_type = type;
+    config.representation = representation;
     torch::manual_seed(3);
     auto bundle = train::ModelBundle::create(config);
     bundle.stats.pose_mean.assign(66, 0.f);

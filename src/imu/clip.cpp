@@ -42,6 +42,18 @@ void sample_foot(const Eigen::MatrixXf& src, const std::vector<unsigned char>& v
     }
 }
 
+// Column `col` of `src` at fractional rows `idx` (linear), into column `col` of `out`.
+void sample_column(const Eigen::MatrixXf& src, int col, const std::vector<double>& idx, Eigen::MatrixXf& out) {
+    const long last = src.rows() - 1;
+    for (size_t k = 0; k < idx.size(); ++k) {
+        const double x = std::clamp(idx[k], 0.0, static_cast<double>(last));
+        const long i0 = std::min(static_cast<long>(std::floor(x)), std::max(0L, last - 1));
+        const long i1 = std::min(i0 + 1, last);
+        const float w = static_cast<float>(x - static_cast<double>(i0));
+        out(static_cast<long>(k), col) = (1 - w) * src(i0, col) + w * src(i1, col);
+    }
+}
+
 }  // namespace
 
 kin::Motion motion_from_mvnx(const io::Mvnx& x) {
@@ -214,29 +226,55 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
         lf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::LeftFoot];
         rf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::RightFoot];
     }
-    accelerations_to_world(ins, lf, rf, insole_frame_in_foot(canon.skeleton, 0), insole_frame_in_foot(canon.skeleton, 1));
+    const Quat insole_in_foot[2] = {insole_frame_in_foot(canon.skeleton, 0), insole_frame_in_foot(canon.skeleton, 1)};
+    accelerations_to_world(ins, lf, rf, insole_in_foot[0], insole_in_foot[1]);
+    // Each insole's heading in the accelerations' frame (the heading-frame representation's input).
+    Eigen::MatrixXf heading(n, 2);
+    for (long k = 0; k < n; ++k) {
+        heading(k, 0) = static_cast<float>(heading_deg(lf[static_cast<size_t>(k)] * insole_in_foot[0]) * M_PI / 180);
+        heading(k, 1) = static_cast<float>(heading_deg(rf[static_cast<size_t>(k)] * insole_in_foot[1]) * M_PI / 180);
+    }
     if (o.imu_frame == ImuFrameMode::Filter) {
         // The orientation filter instead, at the insoles' own rate. Its heading reference is arbitrary
         // (the insole's own heading at its first still phase) while the poses are in the mocap world:
-        // each foot's filter world is turned onto the mocap one by the yaw that best matches the
-        // accelerations above, so that inputs and targets share a world frame while the filter's
-        // tilt errors and drift remain.
-        const Eigen::MatrixXf by_mocap = ins;
-        accelerations_to_world_filtered(raw, ins_hz, o.filter);
+        // each foot's filter world is turned onto the mocap one by one yaw, so that inputs and
+        // targets share a world frame while the filter's tilt errors and drift remain. The yaw is
+        // the mean heading difference while the foot is loaded (flat: both headings well defined;
+        // the filter's heading there is what a heading frame is built from in the wild); the yaw that
+        // best matches the accelerations would absorb the filter's swing-phase errors into the
+        // heading instead. Too few loaded frames: that yaw after all.
+        const Eigen::MatrixXf by_mocap = ins, mocap_heading = heading;
+        Eigen::MatrixXf filter_heading;
+        accelerations_to_world_filtered(raw, ins_hz, o.filter, &filter_heading);
         sample_foot(raw, rec.feet[0].valid, 0, idx_l, ins, valid, 0);
         sample_foot(raw, rec.feet[1].valid, io::kFootChannels, idx_r, ins, valid, 1);
+        sample_column(filter_heading, 0, idx_l, heading);
+        sample_column(filter_heading, 1, idx_r, heading);
         for (int foot = 0; foot < 2; ++foot) {
             const int c = foot * io::kFootChannels + io::kAccOffset;
-            // Heading as a complex number z + i x: the yaw is the argument of sum(mocap * conj(filter)).
-            double re = 0, im = 0;
-            for (long k = 0; k < n; ++k) {
-                const double mz = by_mocap(k, c + 2), mx = by_mocap(k, c), fz = ins(k, c + 2), fx = ins(k, c);
-                re += mz * fz + mx * fx;
-                im += mx * fz - mz * fx;
+            // Angles as complex numbers: the yaw is the argument of sum(mocap * conj(filter)).
+            double re = 0, im = 0, loaded = 0;
+            for (long k = 0; k < n; ++k)
+                if (ins(k, foot * io::kFootChannels + io::kForceOffset) > kLoadedForceN) {
+                    const double d = double(mocap_heading(k, foot)) - heading(k, foot);
+                    re += std::cos(d);
+                    im += std::sin(d);
+                    ++loaded;
+                }
+            if (loaded < 5) {
+                re = im = 0;
+                for (long k = 0; k < n; ++k) {  // headings as z + i x
+                    const double mz = by_mocap(k, c + 2), mx = by_mocap(k, c), fz = ins(k, c + 2), fx = ins(k, c);
+                    re += mz * fz + mx * fx;
+                    im += mx * fz - mz * fx;
+                }
             }
-            rotate_foot_accelerations_yaw(ins, foot, std::atan2(im, re));
+            const double yaw = std::atan2(im, re);
+            rotate_foot_accelerations_yaw(ins, foot, yaw);
+            heading.col(foot).array() += static_cast<float>(yaw);
         }
     }
+    unwrap_angles(heading);
 
     io::DatasetClip c;
     c.name = src.name;
@@ -255,6 +293,7 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
     c.poses = poses_from_motion(canon, &c.root_start_m);
     c.insoles = ins.bottomRows(n - 1);  // the first frame has no displacement: dropped everywhere
     c.insole_valid = valid.bottomRows(n - 1);
+    c.insole_heading_rad = heading.bottomRows(n - 1);
     for (int j = 0; j < io::kDatasetJoints; ++j) c.offsets_m.row(j) = canon.skeleton.offsets_m[static_cast<size_t>(j)].transpose();
     return c;
 }

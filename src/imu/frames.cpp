@@ -1,8 +1,12 @@
 #include "step2motion/imu/frames.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
+#include <mutex>
 
 #include "step2motion/core/error.hpp"
+#include "step2motion/io/dataset.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 
@@ -154,10 +158,11 @@ FilterResult track_orientation(const Eigen::MatrixXf& acc, const Eigen::MatrixXf
     return r;
 }
 
-void accelerations_to_world_filtered(Eigen::MatrixXf& ch, double rate_hz, const FilterOptions& options) {
+void accelerations_to_world_filtered(Eigen::MatrixXf& ch, double rate_hz, const FilterOptions& options, Eigen::MatrixXf* heading_rad) {
     if (ch.cols() != io::kInsoleChannels) fail_input("accelerations_to_world_filtered: expected 50 channels");
     FilterOptions o = options;
     o.rate_hz = rate_hz;
+    if (heading_rad) heading_rad->resize(ch.rows(), 2);
     for (int foot = 0; foot < 2; ++foot) {
         const int b = foot * io::kFootChannels;
         const Eigen::MatrixXf acc = ch.middleCols(b + io::kAccOffset, 3);
@@ -167,8 +172,10 @@ void accelerations_to_world_filtered(Eigen::MatrixXf& ch, double rate_hz, const 
         for (long i = 0; i < ch.rows(); ++i) {
             const Vec3 w = world_acceleration_g(acc.row(i).cast<double>().transpose(), fr.insole_to_world[static_cast<size_t>(i)]);
             for (int k = 0; k < 3; ++k) ch(i, b + io::kAccOffset + k) = static_cast<float>(w[k]);
+            if (heading_rad) (*heading_rad)(i, foot) = static_cast<float>(heading_deg(fr.insole_to_world[static_cast<size_t>(i)]) * kDeg);
         }
     }
+    if (heading_rad) unwrap_angles(*heading_rad);
 }
 
 void rotate_foot_accelerations_yaw(Eigen::MatrixXf& ch, int foot, double yaw_rad) {
@@ -189,6 +196,55 @@ double tilt_error_deg(const Quat& estimate, const Quat& truth) {
 double heading_deg(const Quat& q) {
     const Vec3 x = q * Vec3::UnitX();
     return std::atan2(x.x(), x.z()) / kDeg;
+}
+
+void unwrap_angles(Eigen::MatrixXf& a) {
+    for (long c = 0; c < a.cols(); ++c)
+        for (long i = 1; i < a.rows(); ++i) {
+            double d = a(i, c) - a(i - 1, c);
+            d -= 2 * M_PI * std::round(d / (2 * M_PI));
+            a(i, c) = static_cast<float>(a(i - 1, c) + d);
+        }
+}
+
+double window_heading_rad(const float* insoles, const float* heading_rad, int frames) {
+    double sx = 0, sz = 0;
+    for (int f = 0; f < frames; ++f)
+        for (int foot = 0; foot < 2; ++foot) {
+            const float force = insoles[static_cast<size_t>(f) * io::kInsoleChannels + foot * io::kFootChannels + io::kForceOffset];
+            const double w = force > kLoadedForceN ? 1.0 : 0.25;
+            const double a = heading_rad[static_cast<size_t>(f) * 2 + foot];
+            sx += w * std::sin(a);
+            sz += w * std::cos(a);
+        }
+    return sx == 0 && sz == 0 ? 0.0 : std::atan2(sx, sz);
+}
+
+Eigen::MatrixXf clip_insole_headings(const io::DatasetClip& c) {
+    if (c.insole_heading_rad.rows() == c.frames()) return c.insole_heading_rad;
+    if (c.imu_frame == "filter") {
+        static std::once_flag warned;
+        std::call_once(warned, [&] {
+            spdlog::warn("{}: no stored insole headings (dataset from an older s2m preprocess); the mocap feet's headings stand in for "
+                         "the filter's. Rebuild it with s2m preprocess for the filter's own.", c.name);
+        });
+    }
+    return insole_heading_from_poses(c.poses);
+}
+
+Eigen::MatrixXf insole_heading_from_poses(const Eigen::MatrixXf& poses) {
+    if (poses.cols() != io::kPoseValues) fail_input("insole_heading_from_poses: expected 66 values per frame");
+    Eigen::MatrixXf h(poses.rows(), 2);
+    const int feet[2] = {kin::LeftFoot, kin::LeftToeBase}, right[2] = {kin::RightFoot, kin::RightToeBase};
+    for (long i = 0; i < poses.rows(); ++i)
+        for (int foot = 0; foot < 2; ++foot) {
+            const int* j = foot == 0 ? feet : right;
+            // Joint j (1..21) sits at columns 3j..3j+2 (column 0..2: root displacement).
+            const float dx = poses(i, 3 * j[1]) - poses(i, 3 * j[0]), dz = poses(i, 3 * j[1] + 2) - poses(i, 3 * j[0] + 2);
+            h(i, foot) = static_cast<float>(std::atan2(dx, dz));
+        }
+    unwrap_angles(h);
+    return h;
 }
 
 }  // namespace s2m::imu

@@ -238,6 +238,7 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
         InsoleSequence seq;
         seq.name = name;
         seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(seconds * 30), 50);
+        seq.insole_heading_rad = 3 * Eigen::MatrixXf::Random(seq.insoles.rows(), 2);  // heading-frame models turn windows
         return seq;
     };
     ReconstructOptions base;

@@ -32,8 +32,8 @@ int count_step_events(const io::MoticonRecording& rec, const char* name) {
 
 InsoleSequence sequence_from_moticon(const std::string& path, double rate_hz) {
     const io::MoticonRecording rec = io::read_moticon(path);
-    Eigen::MatrixXf raw = io::insole_channels(rec);
-    imu::accelerations_to_world_filtered(raw, rec.rate_hz);
+    Eigen::MatrixXf raw = io::insole_channels(rec), heading;
+    imu::accelerations_to_world_filtered(raw, rec.rate_hz, {}, &heading);
     InsoleSequence s;
     s.name = fs::path(path).stem().string();
     s.source = path;
@@ -47,12 +47,14 @@ InsoleSequence sequence_from_moticon(const std::string& path, double rate_hz) {
     const Eigen::MatrixXd feet = imu::feet_root(raw, rec.rate_hz).position_m;
     s.insoles.resize(n, raw.cols());
     s.feet_root_m.resize(n, 3);
+    s.insole_heading_rad.resize(n, 2);
     for (int f = 0; f < n; ++f) {
         const double x = std::min(f / rate_hz * rec.rate_hz, double(n_in - 1));
         const int i0 = std::min(static_cast<int>(x), n_in - 2);
         const float w = static_cast<float>(x - i0);
         s.insoles.row(f) = (1 - w) * raw.row(i0) + w * raw.row(i0 + 1);
         s.feet_root_m.row(f) = (1 - w) * feet.row(i0) + w * feet.row(i0 + 1);
+        s.insole_heading_rad.row(f) = (1 - w) * heading.row(i0) + w * heading.row(i0 + 1);  // unwrapped
     }
     s.left_steps = count_step_events(rec, "left steps");
     s.right_steps = count_step_events(rec, "right steps");
@@ -70,6 +72,7 @@ InsoleSequence sequence_from_dataset_clip(const io::DatasetClip& c) {
     s.rate_hz = c.rate_hz;
     s.insoles = c.insoles;
     s.poses = c.poses;
+    s.insole_heading_rad = imu::clip_insole_headings(c);
     for (int j = 0; j < io::kDatasetJoints; ++j) s.offsets_m.push_back(c.offsets_m.row(j).transpose());
     s.root_start_m = c.root_start_m;
     s.has_root_start = true;

@@ -9,12 +9,14 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/hash.hpp"
 #include "step2motion/core/progress.hpp"
+#include "step2motion/imu/frames.hpp"
 #include "step2motion/imu/zupt.hpp"
 #include "step2motion/infer/contacts.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/model/baselines.hpp"
 #include "step2motion/model/conditioning.hpp"
 #include "step2motion/model/device.hpp"
+#include "step2motion/model/heading_frame.hpp"
 #include "step2motion/model/sampler.hpp"
 #include "step2motion/train/model_bundle.hpp"
 
@@ -102,6 +104,8 @@ public:
         insole_std_ = train::to_tensor(bundle.stats.insole_std).to(device_);
         pose_mean_ = train::to_tensor(bundle.stats.pose_mean).to(device_);
         pose_std_ = train::to_tensor(bundle.stats.pose_std).to(device_);
+        heading_ = bundle.config.representation == train::Representation::Heading;
+        if (heading_) check_yaw_symmetric(bundle.stats);
     }
 
     std::vector<Reconstruction> run(const std::vector<InsoleSequence>& inputs) {
@@ -128,6 +132,45 @@ public:
     }
 
 private:
+    // Heading frame: windows are turned in normalised space (insoles here, inpainted frames between
+    // windows), which is a rotation only when every turned triple's x and z share mean 0 and one
+    // std, as the trainer's statistics do (train::yaw_symmetric).
+    static void check_yaw_symmetric(const train::Normalization& n) {
+        const auto symmetric = [](const std::vector<float>& mean, const std::vector<float>& sd, size_t x) {
+            return x + 2 < mean.size() && mean[x] == 0 && mean[x + 2] == 0 && sd[x] == sd[x + 2];
+        };
+        bool ok = n.pose_mean.size() == 66 && n.insole_mean.size() == 50;
+        for (size_t t = 0; ok && t < 22; ++t) ok = symmetric(n.pose_mean, n.pose_std, 3 * t);
+        for (size_t x : {16u, 41u}) ok = ok && symmetric(n.insole_mean, n.insole_std, x);
+        if (!ok) fail_input("model: representation heading needs yaw-symmetric statistics (mean 0 and one std for x and z), as s2m train stores");
+    }
+
+    // Per window: the turn from world into its heading frame is -window_heading_[seq][index].
+    void plan_headings(const std::vector<InsoleSequence>& inputs) {
+        window_heading_.assign(inputs.size(), {});
+        for (size_t s = 0; s < inputs.size(); ++s) {
+            const auto& in = inputs[s];
+            if (in.insole_heading_rad.rows() != in.frames() || in.insole_heading_rad.cols() != 2)
+                fail_input(in.source, 0, "a heading-frame model needs each insole's heading (F x 2); read the input with load_inputs, or "
+                                         "rebuild the dataset with s2m preprocess");
+            const io::RowMatrixXf ins = in.insoles;
+            const Eigen::Matrix<float, Eigen::Dynamic, 2, Eigen::RowMajor> heading = in.insole_heading_rad;
+            for (const WindowPlan& p : plans_[s])
+                window_heading_[s].push_back(imu::window_heading_rad(ins.data() + size_t(p.start) * 50, heading.data() + size_t(p.start) * 2, p.length));
+        }
+    }
+    double heading(const WindowKey& k) const { return window_heading_[size_t(k.seq)][size_t(k.index)]; }
+    // Angles [n] on the device: sign * heading of each window.
+    torch::Tensor headings(const std::vector<WindowKey>& keys, double sign) const {
+        std::vector<double> a;
+        for (const auto& k : keys) a.push_back(sign * heading(k));
+        return torch::tensor(a, torch::kDouble).to(device_);
+    }
+    // Rows of a window's frames turned by `angle` [rows] (heading frame only).
+    torch::Tensor turned(const torch::Tensor& rows, const torch::Tensor& angle) const {
+        return heading_ ? model::turn_about_up(rows, angle) : rows;
+    }
+
     void prepare(const std::vector<InsoleSequence>& inputs) {
         inputs_ = &inputs;
         out_.assign(inputs.size(), Reconstruction());
@@ -141,6 +184,7 @@ private:
             out_[s].poses = Eigen::MatrixXf::Zero(inputs[s].frames(), 66);
             if (opt_.details && bundle_.is_diffusion()) out_[s].attention.assign(static_cast<size_t>(inputs[s].frames()) * 24, 0.f);
         }
+        if (heading_) plan_headings(inputs);
     }
 
     const WindowPlan& plan(const WindowKey& k) const { return plans_[size_t(k.seq)][size_t(k.index)]; }
@@ -149,7 +193,8 @@ private:
     torch::Tensor insole_batch(const std::vector<WindowKey>& keys) const {
         std::vector<torch::Tensor> rows;
         for (const auto& k : keys) rows.push_back(insoles_n_[size_t(k.seq)].narrow(0, plan(k).start, plan(k).length));
-        return torch::stack(rows);
+        const auto batch = torch::stack(rows);
+        return heading_ ? model::turn_insole_accelerations(batch, headings(keys, -1)) : batch;
     }
 
     // Groups of at most `max_windows` windows of equal length, in sequence order; windows of every
@@ -169,7 +214,9 @@ private:
     // columns [col, col + C) of the 66-value poses, weighted (averaging samples).
     void write_kept(const std::vector<WindowKey>& keys, const torch::Tensor& values_n, int col, int C, float weight) {
         const auto mean = pose_mean_.narrow(0, col, C), sd = pose_std_.narrow(0, col, C);
-        const auto values = (values_n.to(torch::kFloat) * sd + mean).to(torch::kCPU).contiguous();  // the one copy to the host
+        auto values = values_n.to(torch::kFloat) * sd + mean;
+        if (heading_) values = model::turn_about_up(values, headings(keys, 1));  // back to world
+        values = values.to(torch::kCPU).contiguous();  // the one copy to the host
         const float* v = values.data_ptr<float>();
         const int64_t L = values.size(1);
         for (size_t b = 0; b < keys.size(); ++b) {
@@ -246,6 +293,7 @@ private:
 
         // Inpainting sources: a predecessor row in this chunk, or a trajectory saved from an earlier one.
         std::vector<int64_t> dst_in, src_in, dst_saved;
+        std::vector<double> turn_in, turn_saved;  // heading frame: from the predecessor's frame into this window's
         std::vector<std::pair<WindowKey, int64_t>> saved_from;  // (predecessor, sample) per dst_saved row
         int overlap = 0;
         for (int64_t b = 0; b < n; ++b) {
@@ -255,10 +303,13 @@ private:
             overlap = std::min(plan(k).length, plan(prev).length - half_);
             auto it = first_row.find(prev);
             for (int64_t s = 0; s < K; ++s) {
+                const double turn = heading_ ? heading(prev) - heading(k) : 0.0;
                 if (it != first_row.end()) {
                     dst_in.push_back(b * K + s);
                     src_in.push_back(it->second + s);
+                    turn_in.push_back(turn);
                 } else {
+                    turn_saved.push_back(turn);
                     if (!saved_.count({prev, s})) throw std::logic_error("reconstruct: missing predecessor trajectory");
                     dst_saved.push_back(b * K + s);
                     saved_from.push_back({prev, s});
@@ -280,6 +331,7 @@ private:
         // Row indices on the device once per chunk, not at every level.
         const auto rows = [&](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kLong).to(device_); };
         const auto dst_in_t = rows(dst_in), src_in_t = rows(src_in), dst_saved_t = rows(dst_saved), keep_rows_t = rows(keep_rows);
+        const auto turn_in_t = torch::tensor(turn_in, torch::kDouble).to(device_), turn_saved_t = torch::tensor(turn_saved, torch::kDouble).to(device_);
         std::map<int64_t, torch::Tensor> kept;  // level -> [rows, half, 63] for keep_rows
 
         // One generator per row, keyed by (seed, sequence name, window, sample): a window's noise does
@@ -307,11 +359,11 @@ private:
             if (overlap > 0) {
                 auto head = x.narrow(1, 0, overlap);
                 if (!dst_in.empty())
-                    head.index_copy_(0, dst_in_t, x.narrow(1, half_, overlap).index_select(0, src_in_t));
+                    head.index_copy_(0, dst_in_t, turned(x.narrow(1, half_, overlap).index_select(0, src_in_t), turn_in_t));
                 if (!dst_saved.empty()) {
                     std::vector<torch::Tensor> parts;
                     for (const auto& from : saved_from) parts.push_back(saved_.at(from).at(t).narrow(0, 0, overlap));
-                    head.index_copy_(0, dst_saved_t, torch::stack(parts));
+                    head.index_copy_(0, dst_saved_t, turned(torch::stack(parts), turn_saved_t));
                 }
             }
             if (!keep_rows.empty()) kept[t] = x.index_select(0, keep_rows_t).narrow(1, half_, L - half_).clone();
@@ -365,6 +417,8 @@ private:
     torch::Device device_{torch::kCPU};
     int W_ = 0, half_ = 0, steps_ = 0;
     int64_t samples_ = 1;
+    bool heading_ = false;                               // train::Representation::Heading
+    std::vector<std::vector<double>> window_heading_;    // per sequence, per window (radians)
     torch::Tensor insole_mean_, insole_std_, pose_mean_, pose_std_;
     const std::vector<InsoleSequence>* inputs_ = nullptr;
     std::vector<torch::Tensor> insoles_n_;

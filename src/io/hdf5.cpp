@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -349,7 +350,7 @@ void write_dataset(const std::string& path, const Dataset& d) {
             const DatasetClip& c = d.clips[i];
             const hsize_t n = static_cast<hsize_t>(c.frames());
             if (c.poses.cols() != kPoseValues || c.insoles.cols() != kInsoleChannels || c.insoles.rows() != c.poses.rows() ||
-                c.insole_valid.rows() != c.poses.rows())
+                c.insole_valid.rows() != c.poses.rows() || (c.insole_heading_rad.rows() != 0 && c.insole_heading_rad.rows() != c.poses.rows()))
                 fail_input(path, 0, "write_dataset: clip '" + c.name + "' has inconsistent array shapes");
             if (!seen.insert(c.name).second) fail_input(path, 0, "write_dataset: clip name '" + c.name + "' used twice");
             H5::Group g = cg.createGroup(group_name(c.name, i));
@@ -378,6 +379,11 @@ void write_dataset(const std::string& path, const Dataset& d) {
             H5::DataSet o = write_matrix(g, "offsets_m", H5::PredType::NATIVE_DOUBLE, c.offsets_m.data(), kDatasetJoints, 3, false);
             attr_str(o, "meaning", "rest-pose offset of each joint from its parent, parent frame, metres");
             write_matrix(g, "root_start_m", H5::PredType::NATIVE_DOUBLE, c.root_start_m.data(), 3, 0, false).close();
+            if (c.insole_heading_rad.rows() == static_cast<long>(n) && n > 0) {
+                H5::DataSet h = write_matrix(g, "insole_heading_rad", H5::PredType::NATIVE_FLOAT, c.insole_heading_rad.data(), n, 2);
+                attr_str(h, "meaning", "heading of each insole's x axis about world up in the accelerations' frame (0 = +Z, positive towards +X), radians; columns left, right");
+                h.close();
+            }
             // Every object is closed explicitly: closing writes out its cached data, and the C++ API's
             // destructors only print a failure (a full disk) and go on, which left a partial file renamed
             // into place.
@@ -474,6 +480,14 @@ Dataset read_dataset_from(const std::string& path, Open open) {
             const auto rs = read_array<double>(g, "root_start_m", H5::PredType::NATIVE_DOUBLE, dims, path, where);
             if (rs.size() != 3) fail_input(path, 0, where + "/root_start_m: expected 3 values");
             c.root_start_m = Eigen::Vector3d(rs[0], rs[1], rs[2]);
+            if (g.nameExists("insole_heading_rad")) {  // optional: files before it lack it
+                const auto h = read_array<float>(g, "insole_heading_rad", H5::PredType::NATIVE_FLOAT, dims, path, where);
+                if (dims.size() != 2 || static_cast<long>(dims[0]) != n || dims[1] != 2)
+                    fail_input(path, 0, where + "/insole_heading_rad: expected " + std::to_string(n) + " x 2");
+                for (float a : h)
+                    if (!std::isfinite(a)) fail_input(path, 0, where + "/insole_heading_rad: expected finite angles");
+                c.insole_heading_rad = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 2, Eigen::RowMajor>>(h.data(), n, 2);
+            }
             d.clips.push_back(std::move(c));
         }
     } catch (const H5::Exception& e) {

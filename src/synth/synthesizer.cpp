@@ -586,16 +586,18 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
         const std::vector<Vec3> omega = gaussian_smooth(angular_velocity(q, fps), opt.imu_smoothing_s * fps);
         imu_acc[s].resize(static_cast<size_t>(n));
         imu_gyro[s].resize(static_cast<size_t>(n));
-        // Both insoles report Y medial; the left one is the mirror image of the right, so for its
-        // angular rate (a pseudo-vector) the mirrored frame flips the sign: same walk, same curves.
-        const double gyro_sign = fm.left ? -1 : 1;
+        // The IMU's axes on both insoles: x to the toes, z up, y = z × x to the body's left
+        // (imu/frames.hpp, as the real exports read). The pressure cells' y is medial instead, which on
+        // the left insole is the body's right; an IMU frame mirrored like it would make the left foot
+        // turn the wrong way for the orientation filter.
+        const Vec3 y_left_local = fm.left ? Vec3(-fm.geo.y_axis) : fm.geo.y_axis;
         for (int f = 0; f < n; ++f) {
             const Quat& qf = q[static_cast<size_t>(f)];
-            const Vec3 ex = qf * fm.geo.x_axis, ey = qf * fm.geo.y_axis, ez = qf * fm.geo.z_axis;
+            const Vec3 ex = qf * fm.geo.x_axis, ey = qf * y_left_local, ez = qf * fm.geo.z_axis;
             const Vec3 sf = acc[static_cast<size_t>(f)] + kG * up;
             imu_acc[s][static_cast<size_t>(f)] = Vec3(sf.dot(ex), sf.dot(ey), sf.dot(ez)) / kG;
             const Vec3& w = omega[static_cast<size_t>(f)];
-            imu_gyro[s][static_cast<size_t>(f)] = gyro_sign * (180 / kPi) * Vec3(w.dot(ex), w.dot(ey), w.dot(ez));
+            imu_gyro[s][static_cast<size_t>(f)] = (180 / kPi) * Vec3(w.dot(ex), w.dot(ey), w.dot(ez));
         }
     }
 

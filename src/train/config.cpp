@@ -20,6 +20,8 @@ std::string to_string(ModelType t) {
     return "?";
 }
 
+std::string to_string(Representation r) { return r == Representation::Heading ? "heading" : "world"; }
+
 model::ModelConfig TrainConfig::model_config() const {
     model::ModelConfig m;
     m.hidden_dim = hidden_dim;
@@ -136,13 +138,22 @@ const std::map<std::string, Field>& fields() {
         {"max_windows_per_epoch", int_field("max_windows_per_epoch", &TrainConfig::max_windows_per_epoch, 0, 2147483647L)},
         {"max_val_windows", int_field("max_val_windows", &TrainConfig::max_val_windows, 0, 2147483647L)},
         {"keyed_draws", bool_field("keyed_draws", &TrainConfig::keyed_draws)},
+        {"representation",
+         {[](const json& v, TrainConfig& c, const std::string& src) {
+              const std::string s = v.is_string() ? v.get<std::string>() : "";
+              if (s == "world") c.representation = Representation::World;
+              else if (s == "heading") c.representation = Representation::Heading;
+              else bad(src, "representation", "expected world or heading, found " + v.dump());
+          },
+          [](const TrainConfig& c, json& j) { j["representation"] = to_string(c.representation); }}},
+        {"heading_jitter_deg", real_field("heading_jitter_deg", &TrainConfig::heading_jitter_deg, 0, 180)},
     };
     return f;
 }
 
 }  // namespace
 
-TrainConfig parse_train_config(const std::string& text, const std::string& source) {
+TrainConfig parse_train_config(const std::string& text, const std::string& source, Representation representation_when_absent) {
     json j;
     try {
         j = json::parse(text);
@@ -151,6 +162,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& sourc
     }
     if (!j.is_object()) fail_input(source, 0, "expected a JSON object of training settings");
     TrainConfig c;
+    c.representation = representation_when_absent;
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (!it.key().empty() && it.key()[0] == '_') continue;  // "_comment" and the like
         auto f = fields().find(it.key());

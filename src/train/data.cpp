@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "step2motion/imu/frames.hpp"
+
 namespace s2m::train {
 
 namespace {
@@ -61,6 +63,13 @@ std::vector<WindowRef> plan_windows(const std::vector<Clip>& clips, int length, 
     return w;
 }
 
+std::vector<float> insole_headings(const Clip& c) {
+    if (c.heading_rad.size() == static_cast<size_t>(c.frames) * 2) return c.heading_rad;
+    const Eigen::MatrixXf poses = Eigen::Map<const io::RowMatrixXf>(c.poses.data(), c.frames, io::kPoseValues);
+    const io::RowMatrixXf h = imu::insole_heading_from_poses(poses);
+    return std::vector<float>(h.data(), h.data() + h.size());
+}
+
 Clip clip_from_dataset(const io::DatasetClip& d) {
     Clip c;
     c.name = d.name;
@@ -69,6 +78,8 @@ Clip clip_from_dataset(const io::DatasetClip& d) {
     c.frames = d.frames();
     c.poses.assign(d.poses.data(), d.poses.data() + d.poses.size());
     c.insoles.assign(d.insoles.data(), d.insoles.data() + d.insoles.size());
+    const io::RowMatrixXf h = imu::clip_insole_headings(d);
+    c.heading_rad.assign(h.data(), h.data() + h.size());
     return c;
 }
 

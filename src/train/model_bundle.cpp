@@ -171,7 +171,7 @@ ModelBundle load_model(const std::string& path, model::TensorDict* extra, std::m
     if (version->value().toInt() != kModelFormatVersion)
         fail_input(path, 0, "model format version " + std::to_string(version->value().toInt()) + ", this s2m reads version " +
                                 std::to_string(kModelFormatVersion));
-    const TrainConfig config = parse_train_config(text("s2m.train_config"), path + " (stored config)");
+    const TrainConfig config = parse_train_config(text("s2m.train_config"), path + " (stored config)", Representation::World);
     if (text("s2m.model_type") != to_string(config.model_type))
         fail_input(path, 0, "model_type '" + text("s2m.model_type") + "' does not match the stored config ('" + to_string(config.model_type) + "')");
     ModelBundle b = ModelBundle::create(config);

@@ -18,7 +18,9 @@
 #include "step2motion/core/hash.hpp"
 #include "step2motion/core/progress.hpp"
 #include "step2motion/model/device.hpp"
+#include "step2motion/imu/frames.hpp"
 #include "step2motion/model/diffusion.hpp"
+#include "step2motion/model/heading_frame.hpp"
 #include "step2motion/model/layers.hpp"
 #include "step2motion/model/sampler.hpp"
 #include "step2motion/train/distributed.hpp"
@@ -72,7 +74,13 @@ public:
             for (int i = 0; i < config.max_val_windows; ++i) subset.push_back(val_windows_[static_cast<size_t>(i * step)]);
             val_windows_ = subset;
         }
+        // Heading frame: yaw-symmetric statistics still, so that turning a normalised window is a
+        // rotation of it (the sampler turns inpainted frames between windows' frames).
         stats_ = yaw_symmetric(data.stats);
+        if (config.representation == Representation::Heading) {
+            for (const auto& c : data.train) train_headings_.push_back(insole_headings(c));
+            for (const auto& c : data.val) val_headings_.push_back(insole_headings(c));
+        }
         pose_mean_ = to_tensor(stats_.pose_mean).to(device_);
         pose_std_ = to_tensor(stats_.pose_std).to(device_);
         insole_mean_ = to_tensor(stats_.insole_mean).to(device_);
@@ -82,7 +90,8 @@ public:
     TrainSummary run();
 
 private:
-    // Raw windows → tensors [B, W, 66] and [B, W, 50] on the device.
+    // Raw windows → tensors [B, W, 66] and [B, W, 50] on the device; with the heading representation,
+    // turned into each window's heading frame.
     void gather(const std::vector<WindowRef>& clips_windows, const std::vector<Clip>& clips, const int64_t* idx, int n,
                 torch::Tensor& poses, torch::Tensor& insoles) const;
     // The random draws of one training step's windows (see draw()).
@@ -119,6 +128,7 @@ private:
     std::vector<WindowRef> train_windows_, val_windows_;
     Normalization stats_;  // of the yaw-augmented training distribution; saved with the model
     torch::Tensor pose_mean_, pose_std_, insole_mean_, insole_std_;
+    std::vector<std::vector<float>> train_headings_, val_headings_;  // heading representation: per clip, frames x 2
 };
 
 void Trainer::gather(const std::vector<WindowRef>& windows, const std::vector<Clip>& clips, const int64_t* idx, int n,
@@ -128,11 +138,22 @@ void Trainer::gather(const std::vector<WindowRef>& windows, const std::vector<Cl
     insoles = torch::empty({n, W, 50});
     float* p = poses.data_ptr<float>();
     float* q = insoles.data_ptr<float>();
+    const bool heading = config_.representation == Representation::Heading;
+    const auto& headings = &clips == &data_.train ? train_headings_ : val_headings_;
+    std::vector<double> turn;  // heading: into each window's heading frame
     for (int i = 0; i < n; ++i) {
         const WindowRef& w = windows[static_cast<size_t>(idx[i])];
         const Clip& c = clips[static_cast<size_t>(w.clip)];
         std::copy_n(c.poses.data() + static_cast<size_t>(w.start) * 66, static_cast<size_t>(W) * 66, p + static_cast<size_t>(i) * W * 66);
         std::copy_n(c.insoles.data() + static_cast<size_t>(w.start) * 50, static_cast<size_t>(W) * 50, q + static_cast<size_t>(i) * W * 50);
+        if (heading)
+            turn.push_back(-imu::window_heading_rad(c.insoles.data() + static_cast<size_t>(w.start) * 50,
+                                                    headings[static_cast<size_t>(w.clip)].data() + static_cast<size_t>(w.start) * 2, W));
+    }
+    if (heading) {
+        const auto angle = torch::tensor(turn, torch::kDouble);
+        poses = model::turn_about_up(poses, angle);
+        insoles = model::turn_insole_accelerations(insoles, angle);
     }
     poses = poses.to(device_);
     insoles = insoles.to(device_);
@@ -532,7 +553,11 @@ TrainSummary Trainer::run() {
                 double l = 0;
                 if (n > 0) {
                     const WindowDraws draws = draw(order + first, n, state.epoch, state.batch);
-                    random_yaw(poses, insoles, draws.yaw_rad);
+                    // World: the batch's random yaw. Heading: the windows are in their heading frames
+                    // already; the same draw turns them by at most ± heading_jitter_deg.
+                    random_yaw(poses, insoles, config_.representation == Representation::Heading
+                                                   ? (draws.yaw_rad / M_PI - 1) * config_.heading_jitter_deg * M_PI / 180
+                                                   : draws.yaw_rad);
                     const auto poses_n = (poses - pose_mean_) / pose_std_;
                     const auto insoles_n = (insoles - insole_mean_) / insole_std_;
                     // This share's mean, weighted by its part of the global batch: the sum over

@@ -211,3 +211,43 @@ TEST(OrientationFilter, RealWalksHaveZeroMeanVerticalAcceleration) {
         }
     }
 }
+
+// One yaw per window from both insoles' headings: across the ±pi seam, and a loaded (flat) foot
+// counting more than one in the air.
+TEST(HeadingFrame, WindowHeadingFromBothFeet) {
+    const int n = 10;
+    std::vector<float> insoles(static_cast<size_t>(n) * 50, 0.f), heading(static_cast<size_t>(n) * 2);
+    for (int f = 0; f < n; ++f) {
+        heading[static_cast<size_t>(f) * 2] = 3.1f;
+        heading[static_cast<size_t>(f) * 2 + 1] = -3.1f;
+    }
+    EXPECT_NEAR(std::abs(imu::window_heading_rad(insoles.data(), heading.data(), n)), M_PI, 1e-6);
+    for (int f = 0; f < n; ++f) {
+        heading[static_cast<size_t>(f) * 2] = 0.0f;
+        heading[static_cast<size_t>(f) * 2 + 1] = 1.0f;
+        insoles[static_cast<size_t>(f) * 50 + 22] = 600;  // the left foot bears the load
+    }
+    // Weights 1 and 0.25: atan2(0.25 sin 1, 1 + 0.25 cos 1).
+    EXPECT_NEAR(imu::window_heading_rad(insoles.data(), heading.data(), n), std::atan2(0.25 * std::sin(1.0), 1 + 0.25 * std::cos(1.0)), 1e-6);
+}
+
+// The insole's x axis is the foot → toe direction: from 66-value poses, unwrapped over time.
+TEST(HeadingFrame, InsoleHeadingFromPoses) {
+    Eigen::MatrixXf poses = Eigen::MatrixXf::Zero(40, 66);
+    for (int f = 0; f < 40; ++f) {
+        const double a = 0.2 * f;  // turns past pi
+        // Left foot (joint 3) at the origin, its toe (joint 4) 15 cm along heading a; right foot
+        // (joint 7) and toe (joint 8) along a + 0.1.
+        poses(f, 12) = static_cast<float>(0.15 * std::sin(a));
+        poses(f, 14) = static_cast<float>(0.15 * std::cos(a));
+        poses(f, 21) = 0.2f;
+        poses(f, 24) = static_cast<float>(0.2 + 0.15 * std::sin(a + 0.1));
+        poses(f, 25) = -0.05f;  // the toe lower than the ankle: the pitch does not matter
+        poses(f, 26) = static_cast<float>(0.15 * std::cos(a + 0.1));
+    }
+    const Eigen::MatrixXf h = imu::insole_heading_from_poses(poses);
+    for (int f = 0; f < 40; ++f) {
+        EXPECT_NEAR(h(f, 0), 0.2 * f, 1e-4) << f;
+        EXPECT_NEAR(h(f, 1), 0.2 * f + 0.1, 1e-4) << f;
+    }
+}

@@ -53,6 +53,10 @@ io::Dataset random_dataset(unsigned seed) {
         for (int j = 0; j < 22; ++j)
             for (int a = 0; a < 3; ++a) clip.offsets_m(j, a) = g(rng);
         clip.root_start_m = Eigen::Vector3d(1, 0.9, -2);
+        if (c != 1) {  // optional: clip 1 stores none, as files from before headings
+            clip.insole_heading_rad.resize(n, 2);
+            for (int i = 0; i < n; ++i) clip.insole_heading_rad.row(i) << 0.01f * i, -0.02f * i + g(rng);
+        }
         d.clips.push_back(clip);
     }
     d.stats = io::compute_norm_stats(d.clips, "train");
@@ -92,6 +96,8 @@ TEST(Dataset, ReadsBackIdentically) {
         EXPECT_TRUE(a.poses == b.poses);
         EXPECT_TRUE(a.insoles == b.insoles);
         EXPECT_TRUE(a.insole_valid == b.insole_valid);
+        EXPECT_EQ(a.insole_heading_rad.rows(), b.insole_heading_rad.rows());
+        EXPECT_TRUE(a.insole_heading_rad == b.insole_heading_rad);
         EXPECT_TRUE(a.offsets_m == b.offsets_m);
         EXPECT_TRUE(a.root_start_m == b.root_start_m);
     }

@@ -236,6 +236,14 @@ TEST(Train, BadConfigsAreRefusedBeforeTraining) {
     expect_error(R"([1, 2])", "object");
     expect_error(R"({"timestep_power": 0})", "timestep_power");
     expect_error(R"({"insole_encoder_layers": -1})", "insole_encoder_layers");
+    expect_error(R"({"representation": "body"})", "representation");
+    expect_error(R"({"heading_jitter_deg": -1})", "heading_jitter_deg");
+    // A new config without the key gets the heading frame; a model file's stored config from before
+    // the key is the reference's world frame; an explicit value wins either way.
+    EXPECT_EQ(train::parse_train_config("{}", "cfg.json").representation, train::Representation::Heading);
+    EXPECT_EQ(train::parse_train_config("{}", "model.pt", train::Representation::World).representation, train::Representation::World);
+    EXPECT_EQ(train::parse_train_config(R"({"representation": "heading"})", "model.pt", train::Representation::World).representation,
+              train::Representation::Heading);
     const auto options = train::parse_train_config(R"({"timestep_power": 0.5, "insole_encoder_layers": 2})", "cfg.json");
     EXPECT_EQ(options.model_config().insole_encoder_layers, 2);
     EXPECT_EQ(train::parse_train_config(train::train_config_to_json(options), "again").timestep_power, 0.5);

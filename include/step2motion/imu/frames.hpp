@@ -13,6 +13,7 @@
 
 #include <vector>
 
+#include "step2motion/io/dataset.hpp"
 #include "step2motion/kinematics/motion.hpp"
 
 namespace s2m::imu {
@@ -69,7 +70,9 @@ FilterResult track_orientation(const Eigen::MatrixXf& acc_g, const Eigen::Matrix
                                const Eigen::MatrixXf& pressure_n_cm2, const FilterOptions& options);
 
 // (b) applied to N x 50 channels at `rate_hz`: both feet filtered, accelerations replaced by world ones.
-void accelerations_to_world_filtered(Eigen::MatrixXf& channels, double rate_hz, const FilterOptions& options = {});
+// `heading_rad` (optional) receives N x 2 (left, right): each insole's heading_deg in radians, unwrapped.
+void accelerations_to_world_filtered(Eigen::MatrixXf& channels, double rate_hz, const FilterOptions& options = {},
+                                     Eigen::MatrixXf* heading_rad = nullptr);
 // Turns one foot's world accelerations (channels offsets 16..18, + 25 for the right foot) about world
 // up by `yaw_rad` (positive turns +Z towards +X, i.e. adds to heading_deg).
 void rotate_foot_accelerations_yaw(Eigen::MatrixXf& channels, int foot, double yaw_rad);
@@ -77,5 +80,25 @@ void rotate_foot_accelerations_yaw(Eigen::MatrixXf& channels, int foot, double y
 // Helpers for tests and diagnostics.
 double tilt_error_deg(const Quat& estimate, const Quat& truth);   // angle between the two "up" directions
 double heading_deg(const Quat& insole_to_world);                   // yaw of the insole x axis about world up
+
+// A foot bears load (is flat on the ground) when its total force exceeds this: well above an
+// unloaded insole's noise, well below a standing foot's share of any adult's weight.
+constexpr float kLoadedForceN = 50;
+
+// The heading frame (TrainConfig::representation "heading"): one yaw per window from both insoles'
+// headings (N x 2 radians, row-major) and their loads (N x 50 channels, row-major): the direction of
+// the sum of both feet's unit heading vectors, a loaded foot (flat, so its heading is well defined)
+// counting 4 times a foot in the air.
+double window_heading_rad(const float* insoles, const float* heading_rad, int frames);
+// Each insole's heading (N x 2, radians, unwrapped) from 66-value poses: the horizontal direction
+// from the foot joint to the toe joint. That is the insole's x axis (insole_frame_in_foot) while the
+// foot is flat; in swing the foot's roll moves it by a few degrees (a toe joint below the ankle).
+Eigen::MatrixXf insole_heading_from_poses(const Eigen::MatrixXf& poses);
+// A dataset clip's insole headings (N x 2): stored, or from its poses for files from before they
+// were (exact with imu_frame mocap; with filter the mocap stands in for the filter, without its
+// heading drift, and a warning says so once).
+Eigen::MatrixXf clip_insole_headings(const io::DatasetClip& clip);
+// Makes a sequence of angles continuous (no jumps of more than pi between rows), column by column.
+void unwrap_angles(Eigen::MatrixXf& angles_rad);
 
 }  // namespace s2m::imu

@@ -16,6 +16,10 @@ struct InsoleSequence {
     std::string source;            // file it came from
     double rate_hz = 30;
     Eigen::MatrixXf insoles;       // F x 50 (reference §2; world-frame accelerations)
+    // F x 2 (left, right): each insole's heading in the accelerations' frame, radians (from the
+    // orientation filter, or a dataset's io::DatasetClip::insole_heading_rad). Heading-frame models
+    // need it; empty otherwise allowed.
+    Eigen::MatrixXf insole_heading_rad;
     // Ground truth when known (dataset clips): F x 66 poses, skeleton offsets, root start.
     Eigen::MatrixXf poses;
     std::vector<Eigen::Vector3d> offsets_m;  // 22 or empty

@@ -30,6 +30,9 @@ struct DatasetClip {
     RowMatrixXf poses;                     // N x 66, metres
     RowMatrixXf insoles;                   // N x 50, reference §2 layout and units
     Eigen::Matrix<unsigned char, Eigen::Dynamic, 2, Eigen::RowMajor> insole_valid;  // N x 2 (left, right)
+    // N x 2 (left, right), radians: each insole's heading (its x axis about world up, 0 = +Z, positive
+    // towards +X) in the frame of the stored accelerations. Empty in files written before it existed.
+    Eigen::Matrix<float, Eigen::Dynamic, 2, Eigen::RowMajor> insole_heading_rad;
     Eigen::Matrix<double, kDatasetJoints, 3, Eigen::RowMajor> offsets_m = decltype(offsets_m)::Zero();
     Eigen::Vector3d root_start_m = Eigen::Vector3d::Zero();  // root position before the first displacement
     int frames() const { return static_cast<int>(poses.rows()); }

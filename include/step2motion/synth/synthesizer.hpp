@@ -36,7 +36,7 @@ struct SynthOptions {
 // Where the insole sits on one foot (in the foot joint's local frame, metres) - for inspection/tests.
 struct FootGeometry {
     double length_m = 0, width_m = 0;
-    kin::Vec3 x_axis, y_axis, z_axis;  // insole axes in the foot joint's frame (y medial)
+    kin::Vec3 x_axis, y_axis, z_axis;  // insole axes in the foot joint's frame (y medial, as the pressure layout; the IMU reads y to the body's left on both feet)
     std::vector<kin::Vec3> sensor_local;  // 16, each in its segment's frame (foot or toe)
     std::vector<bool> on_toe;             // sensor rides on the toe segment
 };

@@ -10,6 +10,13 @@ namespace s2m::train {
 enum class ModelType { Step2Motion, Mlp, Transformer, DiffusionStdXattn };
 std::string to_string(ModelType t);
 
+// How poses, root displacements and foot accelerations are expressed to the networks. World: as
+// stored (the reference's choice; every training batch turned by one random yaw). Heading: each
+// window turned into the frame of the feet's mean heading from the insoles themselves
+// (imu::window_heading_rad; no mocap at inference) and the output turned back to world.
+enum class Representation { World, Heading };
+std::string to_string(Representation r);
+
 struct TrainConfig {
     int seed = 0;
     int epochs_pose = 500;
@@ -35,6 +42,12 @@ struct TrainConfig {
     bool zero_terminal_snr = false;         // model::ModelConfig::zero_terminal_snr
     int insole_encoder_layers = 0;          // model::ModelConfig::insole_encoder_layers
     double timestep_power = 1.0;            // model::DiffusionSchedule::training_steps (1 = reference)
+    // The struct's default is the reference's, which model files from before the key hold; a config
+    // file without the key gets Heading (parse_train_config).
+    Representation representation = Representation::World;
+    // Heading: each batch's frame turned by a uniform draw within ± this, so that the networks
+    // tolerate heading estimates that far off.
+    double heading_jitter_deg = 5.0;
     // Optional caps for quick runs: windows drawn per epoch (0 = all), validation clips (0 = all).
     int max_windows_per_epoch = 0;
     int max_val_windows = 0;
@@ -47,8 +60,10 @@ struct TrainConfig {
 };
 
 // Parses a JSON object; an unknown key or a value of the wrong type or range is an InputError
-// naming the file and the key.
-TrainConfig parse_train_config(const std::string& json_text, const std::string& source);
+// naming the file and the key. `representation_when_absent`: Heading for a new config, World for
+// the config stored in a model file from before the key.
+TrainConfig parse_train_config(const std::string& json_text, const std::string& source,
+                               Representation representation_when_absent = Representation::Heading);
 TrainConfig read_train_config(const std::string& path);
 std::string train_config_to_json(const TrainConfig& c);
 

@@ -15,7 +15,13 @@ struct Clip {
     int frames = 0;
     std::vector<float> poses;    // frames x 66: root displacement (m), 21 root-relative joints (m)
     std::vector<float> insoles;  // frames x 50 (reference §2 layout, world-frame accelerations)
+    // frames x 2 (left, right): each insole's heading in the accelerations' frame, radians
+    // (io::DatasetClip::insole_heading_rad). Empty: taken from the poses where needed.
+    std::vector<float> heading_rad;
 };
+
+// The clip's insole headings (frames x 2): stored, or from its poses (imu::insole_heading_from_poses).
+std::vector<float> insole_headings(const Clip& clip);
 
 struct Normalization {
     std::vector<float> pose_mean, pose_std;      // 66
