@@ -8,6 +8,8 @@
 #   scripts/leave_one_source_out.sh SOURCE OUT_DIR CONFIG.json [CONFIG.json ...]
 #     SOURCE: cmu, cmu-69, cmu-16-cuts, cmu-daz, snu-woody2 or snu-basketball
 #   S2M_LOSO_TRAIN_ARGS="..."  extra `s2m train` options (e.g. --precision fp32)
+#   S2M_LOSO_VARIANTS=N        augmentation: every training source also performed by N virtual people
+#                              (`s2m synth --variants`: other heights, masses, insole sizes, IMU mountings)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 s2m=${S2M:-build/bin/s2m}
@@ -45,6 +47,10 @@ for s in "${sources[@]}"; do
   fi
   "$s2m" -q synth "${clips[@]}" --map "$map" --subject "$subject" --weight-kg "$weight" --insole-size "$size" \
     --noise realistic --seed $((seed++)) --out "$out/recordings"
+  if [ "${S2M_LOSO_VARIANTS:-0}" -gt 0 ] && [ "$folder" != "$held" ]; then
+    "$s2m" -q synth "${clips[@]}" --map "$map" --subject "$subject" --variants "$S2M_LOSO_VARIANTS" \
+      --noise realistic --seed $((seed++)) --out "$out/recordings"
+  fi
   if [ "$folder" = "$held" ]; then echo "$folder: ${#clips[@]} clips, held out" >&2; else echo "$folder: ${#clips[@]} clips" >&2; fi
 done
 "$s2m" -q preprocess --input "$out/recordings" --out "$out/data.h5" --imu-frame filter --test-subjects "$test_subject" \

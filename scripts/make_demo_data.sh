@@ -4,6 +4,8 @@
 # (as in the wild; their heading turned onto the mocap world), 30 Hz. Clips listed in HELD_OUT go to
 # "<source>-test" subjects: the test split, and alone to OUT_DIR/heldout.h5 (data/demo-heldout.h5).
 #   scripts/make_demo_data.sh [OUT_DIR]   (default out/demo-data; needs build/bin/s2m)
+#   S2M_DEMO_VARIANTS=N (default 1): every training clip also performed by N virtual people of other
+#   heights, masses, insole sizes and IMU mountings (`s2m synth --variants`); the held-out clips are not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 s2m=${S2M:-build/bin/s2m}
@@ -43,7 +45,13 @@ for s in "${sources[@]}"; do
     if is_held_out "$rel"; then test+=("$f"); else train+=("$f"); fi
   done < <(find "$mocap/$folder" -name '*.bvh' | sort)
   common=(--map "$map" --weight-kg "$weight" --insole-size "$size" --noise realistic)
-  [ ${#train[@]} -gt 0 ] && "$s2m" -q synth "${train[@]}" --subject "$subject" --seed $((seed++)) "${common[@]}" --out "$out/recordings"
+  if [ ${#train[@]} -gt 0 ]; then
+    "$s2m" -q synth "${train[@]}" --subject "$subject" --seed $((seed++)) "${common[@]}" --out "$out/recordings"
+    if [ "${S2M_DEMO_VARIANTS:-1}" -gt 0 ]; then
+      "$s2m" -q synth "${train[@]}" --subject "$subject" --variants "${S2M_DEMO_VARIANTS:-1}" --seed $((seed++)) \
+        --map "$map" --noise realistic --out "$out/recordings"
+    fi
+  fi
   if [ ${#test[@]} -gt 0 ]; then
     # Also alone in heldout-recordings (same seed, same insoles) for the bundled evaluation file.
     for dir in recordings heldout-recordings; do

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <random>
 #include <set>
@@ -87,21 +88,43 @@ static std::function<int()> setup_preprocess(CLI::App& app) {
         for (size_t i = 0; i < sources.size(); ++i)
             d.clips[i].split = test_subjects.count(sources[i].subject) ? "test" : "train";
 
-        // Validation: a seeded draw of whole clips among the non-test ones.
-        std::vector<size_t> pool;
-        for (size_t i = 0; i < d.clips.size(); ++i)
-            if (d.clips[i].split == "train") pool.push_back(i);
+        // Validation: a seeded draw of whole clips among the non-test ones. A clip and its performances
+        // by `s2m synth --variants` people (subject "S1-v2" for "S1") go to the same side together.
+        auto performance = [](const std::string& clip_name) {
+            const auto slash = clip_name.find('/');
+            std::string subject = clip_name.substr(0, slash);
+            const auto v = subject.rfind("-v");
+            if (v != std::string::npos && v + 2 < subject.size() &&
+                subject.find_first_not_of("0123456789", v + 2) == std::string::npos)
+                subject.erase(v);
+            return slash == std::string::npos ? subject : subject + clip_name.substr(slash);
+        };
+        std::vector<std::string> order;
+        std::map<std::string, std::vector<size_t>> groups;
+        size_t n_pool = 0;
+        for (size_t i = 0; i < d.clips.size(); ++i) {
+            if (d.clips[i].split != "train") continue;
+            auto& g = groups[performance(d.clips[i].name)];
+            if (g.empty()) order.push_back(performance(d.clips[i].name));
+            g.push_back(i);
+            ++n_pool;
+        }
         std::mt19937 rng(opt->seed);
-        std::shuffle(pool.begin(), pool.end(), rng);
-        size_t n_val = static_cast<size_t>(std::lround(opt->val_fraction * static_cast<double>(pool.size())));
+        std::shuffle(order.begin(), order.end(), rng);
+        size_t n_val = static_cast<size_t>(std::lround(opt->val_fraction * static_cast<double>(n_pool)));
         // A positive fraction always holds out at least one clip when there are two to choose from.
-        if (opt->val_fraction > 0 && n_val == 0 && pool.size() >= 2) n_val = 1;
+        if (opt->val_fraction > 0 && n_val == 0 && order.size() >= 2) n_val = 1;
         // Every subject in --test-subjects makes an evaluation-only file (no statistics: the model
         // being evaluated carries its own).
-        const bool evaluation_only = pool.empty();
-        if (!evaluation_only && pool.size() - n_val < 1)
+        const bool evaluation_only = n_pool == 0;
+        size_t n_held = 0;
+        for (size_t k = 0; k < order.size() && n_held < n_val; ++k)
+            for (size_t i : groups[order[k]]) {
+                d.clips[i].split = "val";
+                ++n_held;
+            }
+        if (!evaluation_only && n_held >= n_pool)
             s2m::fail_input(opt->input, 0, "no clip left for training (--val-fraction too large)");
-        for (size_t k = 0; k < n_val; ++k) d.clips[pool[k]].split = "val";
 
         if (evaluation_only) spdlog::info("every clip is in the test split: an evaluation-only dataset, without statistics");
         else d.stats = s2m::io::compute_norm_stats(d.clips, "train");

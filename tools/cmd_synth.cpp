@@ -10,6 +10,7 @@
 #include "command.hpp"
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
+#include "step2motion/core/hash.hpp"
 #include "step2motion/core/progress.hpp"
 #include "step2motion/io/sensor_layout.hpp"
 #include "step2motion/kinematics/canonical.hpp"
@@ -22,7 +23,7 @@ struct SynthCliOptions {
     std::vector<std::string> inputs;
     std::string map, out, subject = "S1", noise = "none", scale = "auto", layout;
     double weight_kg = 70, rate_hz = 100;
-    int insole_size = 6;
+    int insole_size = 6, variants = 0;
     std::uint64_t seed = 1;
 };
 
@@ -64,6 +65,12 @@ static std::function<int()> setup_synth(CLI::App& app) {
     app.add_option("--seed", opt->seed, "random seed of the noise")->capture_default_str();
     app.add_option("--scale", opt->scale, "metres per BVH unit, or auto")->capture_default_str();
     app.add_option("--layout", opt->layout, "sensor-layout.json (default: the project's copy)");
+    app.add_option("--variants", opt->variants,
+                   "augmentation: N virtual people SUBJECT-v1..vN (height 1.50-1.95 m, BMI 19-30, the insole size that fits "
+                   "±1, IMU mounted ±5 deg off in yaw and pitch), each performing every clip; their own masses and sizes "
+                   "replace --weight-kg and --insole-size")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100));
     return [opt]() {
         namespace fs = std::filesystem;
         s2m::install_interrupt_handlers();
@@ -86,7 +93,7 @@ static std::function<int()> setup_synth(CLI::App& app) {
                                 "'; synthesise them into different subjects");
 
         s2m::Progress progress("synth", static_cast<std::int64_t>(files.size()), "clips");
-        bool subject_written = false;
+        std::set<std::string> written_subjects;
         for (const auto& input : files) {
             if (s2m::interrupted()) return 130;
             const s2m::io::Bvh bvh = s2m::io::read_bvh(input);
@@ -109,20 +116,36 @@ static std::function<int()> setup_synth(CLI::App& app) {
             const std::string seq = fs::path(input).stem().string();
             so.name = seq;
             so.notes = "synthesised by s2m synth from " + fs::path(input).filename().string();
-            s2m::synth::SynthDiagnostics diag;
-            const s2m::io::MoticonRecording rec = s2m::synth::synthesize_insoles(canon, so, layout, &diag);
-            if (!subject_written) {
-                const double foot = 0.5 * (diag.feet[0].length_m + diag.feet[1].length_m);
-                s2m::synth::merge_subject(opt->out, s2m::synth::describe_subject(canon.skeleton, opt->subject, opt->weight_kg,
-                                                                                  opt->insole_size, foot));
-                subject_written = true;
+            // One person as captured, or each virtual person of --variants.
+            for (int v = opt->variants > 0 ? 1 : 0; v <= opt->variants; ++v) {
+                s2m::synth::SynthOptions person = so;
+                s2m::kin::Motion motion = canon;
+                std::string subject = opt->subject;
+                double weight_kg = opt->weight_kg;
+                int insole_size = opt->insole_size;
+                if (v > 0) {
+                    const s2m::synth::Variant var = s2m::synth::draw_variant(opt->seed, opt->subject, v);
+                    s2m::synth::scale_motion(motion, var.height_m / s2m::synth::standing_height_m(canon.skeleton));
+                    subject = opt->subject + "-v" + std::to_string(v);
+                    weight_kg = person.weight_kg = var.weight_kg;
+                    insole_size = person.insole_size = var.insole_size;
+                    person.seed = var.noise_seed ^ s2m::name_hash(seq);
+                    person.imu_mount_yaw_deg = var.imu_mount_yaw_deg;
+                    person.imu_mount_pitch_deg = var.imu_mount_pitch_deg;
+                }
+                s2m::synth::SynthDiagnostics diag;
+                const s2m::io::MoticonRecording rec = s2m::synth::synthesize_insoles(motion, person, layout, &diag);
+                if (!written_subjects.count(subject)) {
+                    const double foot = 0.5 * (diag.feet[0].length_m + diag.feet[1].length_m);
+                    s2m::synth::merge_subject(opt->out, s2m::synth::describe_subject(motion.skeleton, subject, weight_kg, insole_size, foot));
+                    written_subjects.insert(subject);
+                }
+                const auto paths = s2m::synth::write_sequence(opt->out, subject, seq, rec, motion);
+                const auto stats = s2m::synth::gait_statistics(rec, weight_kg * 9.80665);
+                spdlog::info("{} -> {} ({} insole samples at {:g} Hz, {:.1f} s; stance L {:.0f} % R {:.0f} %, mean force {:.2f} BW)",
+                             input, paths.insoles, rec.frames(), rec.rate_hz, rec.frames() / rec.rate_hz,
+                             100 * stats.feet[0].stance_fraction, 100 * stats.feet[1].stance_fraction, stats.mean_total_force_bw);
             }
-            const auto paths = s2m::synth::write_sequence(opt->out, opt->subject, seq, rec, canon);
-            const double bw = opt->weight_kg * 9.80665;
-            const auto stats = s2m::synth::gait_statistics(rec, bw);
-            spdlog::info("{} -> {} ({} insole samples at {:g} Hz, {:.1f} s; stance L {:.0f} % R {:.0f} %, mean force {:.2f} BW)",
-                         input, paths.insoles, rec.frames(), rec.rate_hz, rec.frames() / rec.rate_hz,
-                         100 * stats.feet[0].stance_fraction, 100 * stats.feet[1].stance_fraction, stats.mean_total_force_bw);
             progress.advance(1, seq);
         }
         progress.finish();

@@ -10,6 +10,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "step2motion/core/error.hpp"
+#include "step2motion/core/hash.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 
 namespace s2m::synth {
@@ -591,9 +592,13 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
         // the left insole is the body's right; an IMU frame mirrored like it would make the left foot
         // turn the wrong way for the orientation filter.
         const Vec3 y_left_local = fm.left ? Vec3(-fm.geo.y_axis) : fm.geo.y_axis;
+        // The IMU's mounting in the insole: yaw about the sole's normal, then pitch about its y.
+        const Quat mount = Quat(Eigen::AngleAxisd(opt.imu_mount_yaw_deg[static_cast<size_t>(s)] * kPi / 180, fm.geo.z_axis)) *
+                           Quat(Eigen::AngleAxisd(opt.imu_mount_pitch_deg[static_cast<size_t>(s)] * kPi / 180, y_left_local));
+        const Vec3 x_imu = mount * fm.geo.x_axis, y_imu = mount * y_left_local, z_imu = mount * fm.geo.z_axis;
         for (int f = 0; f < n; ++f) {
             const Quat& qf = q[static_cast<size_t>(f)];
-            const Vec3 ex = qf * fm.geo.x_axis, ey = qf * y_left_local, ez = qf * fm.geo.z_axis;
+            const Vec3 ex = qf * x_imu, ey = qf * y_imu, ez = qf * z_imu;
             const Vec3 sf = acc[static_cast<size_t>(f)] + kG * up;
             imu_acc[s][static_cast<size_t>(f)] = Vec3(sf.dot(ex), sf.dot(ey), sf.dot(ez)) / kG;
             const Vec3& w = omega[static_cast<size_t>(f)];
@@ -735,6 +740,36 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
     rec.header["Notes"] = opt.notes;
     rec.header["Tag"] = opt.noise == NoiseModel::Realistic ? "synthetic, realistic noise" : "synthetic, no noise";
     return rec;
+}
+
+int insole_size_for_foot(double foot_length_m) {
+    // Moticon sizes span two EU shoe sizes each (2 x 6.67 mm); size 4 (EU 38/39) fits a 0.243 m foot.
+    return std::clamp(static_cast<int>(std::lround(4 + (foot_length_m - 0.243) / 0.01333)), 1, 12);
+}
+
+void scale_motion(kin::Motion& m, double factor) {
+    for (auto& o : m.skeleton.offsets_m) o *= factor;
+    for (auto& e : m.skeleton.end_sites_m)
+        if (e) *e *= factor;
+    const int J = m.skeleton.size();
+    for (int f = 0; f < m.frames; ++f)
+        for (int j = 0; j < J; ++j) m.translation(f, j) *= factor;  // the root's position and every joint's offset
+}
+
+Variant draw_variant(std::uint64_t seed, const std::string& name, int variant) {
+    std::mt19937_64 rng(mix64(seed ^ mix64(name_hash(name) + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(variant + 1))));
+    std::uniform_real_distribution<double> u(0, 1);
+    Variant v;
+    v.height_m = 1.50 + 0.45 * u(rng);
+    v.weight_kg = (19 + 11 * u(rng)) * v.height_m * v.height_m;
+    const int step = static_cast<int>(std::floor(3 * u(rng))) - 1;  // -1, 0 or +1
+    v.insole_size = std::clamp(insole_size_for_foot(kFootLengthPerHeight * v.height_m) + step, 1, 12);
+    v.noise_seed = rng();
+    for (int foot = 0; foot < 2; ++foot) {
+        v.imu_mount_yaw_deg[static_cast<size_t>(foot)] = -5 + 10 * u(rng);
+        v.imu_mount_pitch_deg[static_cast<size_t>(foot)] = -5 + 10 * u(rng);
+    }
+    return v;
 }
 
 }  // namespace s2m::synth

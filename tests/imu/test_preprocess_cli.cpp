@@ -139,12 +139,14 @@ TEST(PreprocessCli, KilledRunLeavesNoPartialOutput) {
         int status = 0;
         ::waitpid(pid, &status, 0);
         const bool completed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        saw_kill_before_end |= !completed;
+        saw_kill_before_end |= !completed && !fs::exists(out);
         // Either the complete dataset or nothing: no temporaries, no half-written file.
         for (const auto& e : fs::directory_iterator(dir))
             EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
-        if (completed) EXPECT_EQ(io::read_dataset(out).clips.size(), 6u);
-        else EXPECT_FALSE(fs::exists(out)) << "delay " << delay_ms;
+        // A kill that lands after the rename but before exit leaves the complete file: that is fine.
+        if (completed || fs::exists(out)) {
+            EXPECT_EQ(io::read_dataset(out).clips.size(), 6u) << "delay " << delay_ms;
+        }
     }
     EXPECT_TRUE(saw_kill_before_end);
 }

@@ -5,10 +5,13 @@
 #include <complex>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
 #include "step2motion/imu/clip.hpp"
+#include "step2motion/io/dataset.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/synth/dataset.hpp"
 #include "step2motion/synth/gait_stats.hpp"
@@ -86,6 +89,25 @@ TEST(SynthStanding, AccelerometerReadsOneGUpAndForceIsBodyWeight) {
         EXPECT_GT(p(100, 0) + p(100, 1), 0.0);
         EXPECT_GT(p(100, 9) + p(100, 10), 0.0);
         EXPECT_LT(diag.ground_slope, 1e-6);
+    }
+}
+
+// An IMU mounted 5 degrees toes-down (or turned 8 degrees about the sole's normal) in the insole: gravity
+// shows on its x axis (on its y axis for a pitch after the yaw), on both feet alike.
+TEST(SynthStanding, ImuMountingTurnsTheReadings) {
+    const s2m::kin::Motion m = standing_still(240);
+    s2m::synth::SynthOptions opt;
+    opt.imu_mount_pitch_deg = {5, 5};
+    const auto pitched = s2m::synth::synthesize_insoles(m, opt, s2m::io::default_sensor_layout());
+    opt.imu_mount_yaw_deg = {8, 8};
+    const auto both = s2m::synth::synthesize_insoles(m, opt, s2m::io::default_sensor_layout());
+    for (int s = 0; s < 2; ++s) {
+        // Toes down: the x axis points a little down, so the specific force (+1 g up) reads negative on x.
+        EXPECT_NEAR(pitched.feet[s].acceleration_g(100, 0), -std::sin(5 * M_PI / 180), 0.01) << s;
+        EXPECT_NEAR(pitched.feet[s].acceleration_g(100, 2), std::cos(5 * M_PI / 180), 0.01) << s;
+        // Yaw about the sole's normal, then pitch about the turned y: gravity still along the turned x.
+        EXPECT_NEAR(both.feet[s].acceleration_g(100, 0), -std::sin(5 * M_PI / 180), 0.01) << s;
+        EXPECT_NEAR(both.feet[s].acceleration_g(100, 1), 0.0, 0.01) << s;
     }
 }
 
@@ -369,6 +391,60 @@ TEST(SynthCli, WritesAndExtendsADataset) {
     std::ofstream(bad) << "HIERARCHY\nROOT Hips\n{\n OFFSET 0 0\n";
     EXPECT_EQ(s2m::test::run_s2m("synth " + bad.string() + " --map cmu --out " + dir.string(), &out), 2);
     EXPECT_NE(out.find("bad.bvh:"), std::string::npos) << out;
+}
+
+// --variants N: N virtual people of other heights, masses and insole sizes perform every clip;
+// reproducible, and each person keeps one body across clips.
+TEST(SynthCli, VariantsArePeopleOfOtherSizes) {
+    if (!s2m::test::have_cli()) GTEST_SKIP() << "no s2m binary in this build";
+    const fs::path dir = s2m::test::temp_dir("synth-variants"), again = s2m::test::temp_dir("synth-variants-again");
+    std::string out;
+    for (const fs::path& d : {dir, again})
+        ASSERT_EQ(s2m::test::run_s2m("synth " + bundled("07_01") + " " + bundled("09_01") + " --map cmu --variants 4 --seed 5 "
+                                     "--noise realistic --out " + d.string(), &out), 0) << out;
+    const auto rows = s2m::synth::parse_subjects_csv(s2m::read_text_file((dir / "subjects.csv").string()), "subjects.csv");
+    ASSERT_EQ(rows.size(), 4u);
+    std::set<int> sizes;
+    for (int v = 1; v <= 4; ++v) {
+        const auto& r = rows[static_cast<size_t>(v - 1)];
+        EXPECT_EQ(r.id, "S1-v" + std::to_string(v));
+        const auto drawn = s2m::synth::draw_variant(5, "S1", v);
+        EXPECT_NEAR(r.height_cm, 100 * drawn.height_m, 4.0) << r.id;  // the rest pose's height vs the standing height
+        EXPECT_GE(r.height_cm, 146);
+        EXPECT_LE(r.height_cm, 199);
+        const double bmi = r.weight_kg / std::pow(drawn.height_m, 2);
+        EXPECT_GE(bmi, 19 - 1e-9);
+        EXPECT_LE(bmi, 30 + 1e-9);
+        EXPECT_EQ(r.insole_size, drawn.insole_size);
+        sizes.insert(r.insole_size);
+        for (const char* seq : {"07_01", "09_01"}) {
+            const auto p = s2m::synth::sequence_paths(dir.string(), r.id, seq);
+            ASSERT_TRUE(fs::exists(p.insoles)) << p.insoles;
+            // Equal but for the "# Start time" line (the wall clock of each run).
+            auto without_start = [](std::string t) {
+                const auto at = t.find("# Start time");
+                if (at != std::string::npos) t.erase(at, t.find('\n', at) - at);
+                return t;
+            };
+            EXPECT_EQ(without_start(s2m::read_text_file(p.insoles)),
+                      without_start(s2m::read_text_file(s2m::synth::sequence_paths(again.string(), r.id, seq).insoles)));
+        }
+    }
+    EXPECT_GE(sizes.size(), 2u);
+    EXPECT_FALSE(fs::exists(s2m::synth::sequence_paths(dir.string(), "S1", "07_01").insoles));  // only the variants
+    // preprocess keeps one motion's performances on one side of the validation split (no leak from
+    // training into validation through a resized copy): 8 clips, half to validation = one motion.
+    const std::string h5 = (dir / "variants.h5").string();
+    ASSERT_EQ(s2m::test::run_s2m("-q preprocess --input " + dir.string() + " --out " + h5 + " --val-fraction 0.5 --seed 3", &out), 0)
+        << out;
+    std::map<std::string, std::set<std::string>> splits;
+    for (const auto& c : s2m::io::read_dataset(h5).clips) splits[c.name.substr(c.name.find('/') + 1)].insert(c.split);
+    ASSERT_EQ(splits.size(), 2u);
+    EXPECT_EQ(splits["07_01"].size(), 1u);
+    EXPECT_EQ(splits["09_01"].size(), 1u);
+    EXPECT_NE(*splits["07_01"].begin(), *splits["09_01"].begin());
+    EXPECT_EQ(s2m::synth::insole_size_for_foot(0.243), 4);
+    EXPECT_EQ(s2m::synth::insole_size_for_foot(0.243 + 2 * 0.01333), 6);
 }
 
 // The heading frame's yaw per window (imu::window_heading_rad) against the hips' facing, on turning

@@ -2,6 +2,7 @@
 // Insole synthesis from motion capture: a pair of Moticon-like insole recordings (16 pressure cells,
 // accelerometer, gyroscope, total force, centre of pressure per foot) computed from the kinematics
 // of a canonical 22-joint motion with a whole-body force model.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,9 +30,29 @@ struct SynthOptions {
     // beyond contact_height_m + contact_band_m; likewise for its speed (slipping points carry nothing).
     double contact_height_m = 0.015, contact_band_m = 0.02;
     double contact_speed_m_s = 0.5, contact_speed_band_m_s = 0.9;
+    // How each insole's IMU sits in it (left, right): turned about the sole's normal (yaw, positive
+    // towards the body's left) and about its lateral axis (pitch, positive toes down), degrees.
+    std::array<double, 2> imu_mount_yaw_deg{0, 0}, imu_mount_pitch_deg{0, 0};
     // Metadata written into the header.
     std::string name, notes;
 };
+
+// Training-data augmentation: a virtual person who performs a clip with other insoles. Drawn from
+// (seed, name, variant): `s2m synth --variants N` draws N people per subject, each performing every
+// clip (noise seeded per clip), so that a variant does not depend on what else is synthesised.
+struct Variant {
+    double height_m = 0;      // standing height the motion is scaled to, 1.50-1.95 m
+    double weight_kg = 0;     // body mass from a BMI of 19-30 at that height
+    int insole_size = 0;      // the size that fits the scaled foot, give or take one
+    std::uint64_t noise_seed = 0;
+    std::array<double, 2> imu_mount_yaw_deg{0, 0}, imu_mount_pitch_deg{0, 0};  // ±5 deg each
+};
+Variant draw_variant(std::uint64_t seed, const std::string& name, int variant);
+// The motion of a person `factor` times as tall: every offset, end site and root position scaled.
+void scale_motion(kin::Motion& canonical, double factor);
+// The Moticon insole size for a foot of this length: two EU shoe sizes (13.3 mm) per size, size 4
+// (EU 38/39) for a 0.243 m foot; 1-12.
+int insole_size_for_foot(double foot_length_m);
 
 // Where the insole sits on one foot (in the foot joint's local frame, metres) - for inspection/tests.
 struct FootGeometry {
