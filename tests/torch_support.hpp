@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 
 namespace s2m::test {
 
@@ -22,13 +22,13 @@ inline void randomize(torch::nn::Module& m) {
 // configs/tiny.json's networks of `type`, untrained (seed 3), with zero means, pose sd 0.1 and
 // insole sd 1: reconstructions of random insoles exercise every code path in seconds.
 // World representation unless asked: random test sequences carry no insole headings.
-inline train::ModelBundle untrained_tiny_bundle(train::ModelType type = train::ModelType::Step2Motion,
-                                                train::Representation representation = train::Representation::World) {
-    auto config = train::read_train_config((std::filesystem::path(S2M_SOURCE_DIR) / "configs" / "tiny.json").string());
+inline model::ModelBundle untrained_tiny_bundle(model::ModelType type = model::ModelType::Step2Motion,
+                                                model::Representation representation = model::Representation::World) {
+    auto config = model::read_train_config((std::filesystem::path(S2M_SOURCE_DIR) / "configs" / "tiny.json").string());
     config.model_type = type;
     config.representation = representation;
     torch::manual_seed(3);
-    auto bundle = train::ModelBundle::create(config);
+    auto bundle = model::ModelBundle::create(config);
     bundle.stats.pose_mean.assign(66, 0.f);
     bundle.stats.pose_std.assign(66, 0.1f);
     bundle.stats.insole_mean.assign(50, 0.f);

@@ -2,10 +2,10 @@
 #include <iostream>
 
 #include "command.hpp"
-#include "step2motion/infer/bench.hpp"
+#include "step2motion/bench/bench.hpp"
 
 static std::function<int()> setup_bench(CLI::App& app) {
-    auto opt = std::make_shared<s2m::infer::BenchOptions>();
+    auto opt = std::make_shared<s2m::bench::BenchOptions>();
     auto json = std::make_shared<bool>(false);
     app.add_flag("--json", *json, "print one JSON object");
     app.add_flag("--quick", opt->quick, "fewer repetitions");
@@ -20,7 +20,7 @@ static std::function<int()> setup_bench(CLI::App& app) {
     app.add_option("--memory-seconds", opt->hour_s, "length of the peak-memory reconstruction (default 3600; 0 skips it)");
     return [opt, json]() {
         if (!*json) opt->on_figure = [](const std::string& line) { std::cout << line << std::endl; };
-        const auto j = s2m::infer::run_benchmarks(*opt);
+        const auto j = s2m::bench::run_benchmarks(*opt);
         if (*json) std::cout << j.dump(2) << "\n";
         else std::cout << "blas_core: " << j["blas_core"].get<std::string>() << ", threads: " << j["threads"] << "\n";
         return 0;

@@ -15,7 +15,7 @@
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/motion.hpp"
 #include "step2motion/model/threads.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 
 namespace {
 
@@ -119,13 +119,14 @@ nlohmann::json dataset_info(const std::string& path) {
 
 // A trained model (model.pt or its folder): type, size, config and the stored sampler settings.
 nlohmann::json model_info(const std::string& path) {
-    const s2m::train::ModelBundle m = s2m::train::load_model(path);
+    const s2m::model::ModelBundle m = s2m::model::load_model(path);
     nlohmann::json j;
     j["file"] = path;
     j["format"] = "step2motion-model";
-    j["model_type"] = s2m::train::to_string(m.config.model_type);
+    j["model_type"] = s2m::model::to_string(m.config.model_type);
     j["parameters"] = m.parameter_count();
-    const auto config = nlohmann::json::parse(s2m::train::train_config_to_json(m.config));
+    j["rate_hz"] = m.rate_hz;
+    const auto config = nlohmann::json::parse(s2m::model::train_config_to_json(m.config));
     for (const char* k : {"hidden_dim", "num_layers", "input_T", "diffusion_T", "epochs_pose", "epochs_trans"})
         if (config.contains(k)) j["config"][k] = config[k];
     if (m.is_diffusion()) {

@@ -12,7 +12,7 @@
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 
 namespace {
 struct ReconstructCli {
@@ -64,8 +64,8 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
     return [opt, sampler_opt, steps_opt, samples_opt]() {
         namespace fs = std::filesystem;
-        s2m::train::ModelBundle model = s2m::train::load_model(s2m::train::model_file(opt->model));
-        const double rate_hz = 30;
+        s2m::model::ModelBundle model = s2m::model::load_model(s2m::model::model_file(opt->model));
+        const double rate_hz = model.rate_hz;
         const auto inputs = s2m::infer::load_inputs(opt->inputs, opt->split, rate_hz);
         s2m::kin::Skeleton given;
         if (!opt->skeleton.empty()) {

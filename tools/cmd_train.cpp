@@ -36,13 +36,13 @@ static std::function<int()> setup_train(CLI::App& app) {
     return [opt]() {
         namespace fs = std::filesystem;
         // Everything is checked before any training starts.
-        const s2m::train::TrainConfig config = s2m::train::read_train_config(opt->config);
+        const s2m::model::TrainConfig config = s2m::model::read_train_config(opt->config);
         if (!fs::exists(opt->data)) s2m::fail_input(opt->data, 0, "no such dataset file");
         const s2m::io::Dataset dataset = s2m::io::read_dataset(opt->data);
         const s2m::train::TrainingSet set = s2m::train::training_set_from_dataset(dataset);
         s2m::train::check_trainable(config, set, opt->data);
         spdlog::info("{}: {} training clips, {} validation clips; model {}", opt->data, set.train.size(), set.val.size(),
-                     s2m::train::to_string(config.model_type));
+                     s2m::model::to_string(config.model_type));
         s2m::train::TrainOptions options;
         options.out_dir = opt->out;
         options.resume = opt->resume;
@@ -57,8 +57,8 @@ static std::function<int()> setup_train(CLI::App& app) {
         }
         // Sampler settings chosen on the validation clips and stored in model.pt (rank 0 alone).
         const char* rank = std::getenv("RANK");
-        if (!opt->no_tune && (!rank || std::string(rank) == "0") && (config.model_type == s2m::train::ModelType::Step2Motion ||
-                                                               config.model_type == s2m::train::ModelType::DiffusionStdXattn)) {
+        if (!opt->no_tune && (!rank || std::string(rank) == "0") && (config.model_type == s2m::model::ModelType::Step2Motion ||
+                                                               config.model_type == s2m::model::ModelType::DiffusionStdXattn)) {
             const bool has_val = std::any_of(dataset.clips.begin(), dataset.clips.end(), [](const auto& c) { return c.split == "val"; });
             if (!has_val) {
                 spdlog::info("no validation clips: the model keeps the default sampler settings");
@@ -66,7 +66,7 @@ static std::function<int()> setup_train(CLI::App& app) {
                 const std::string path = (fs::path(opt->out) / "model.pt").string();
                 s2m::model::TensorDict extra;
                 std::map<std::string, std::string> extra_text;
-                s2m::train::ModelBundle model = s2m::train::load_model(path, &extra, &extra_text);
+                s2m::model::ModelBundle model = s2m::model::load_model(path, &extra, &extra_text);
                 const auto val = s2m::infer::load_inputs({opt->data}, "val", dataset.rate_hz);
                 s2m::eval::TuneOptions tune;
                 tune.base.device = options.device;
@@ -74,7 +74,7 @@ static std::function<int()> setup_train(CLI::App& app) {
                 s2m::eval::choose_sampling_defaults(model, val, tune,
                                                     opt->data + ", split val, " + std::to_string(val.size()) + " clips");
                 model.to(torch::kCPU);
-                s2m::train::save_model(path, model, extra, extra_text);
+                s2m::model::save_model(path, model, extra, extra_text);
                 spdlog::info("default sampler settings: {} sampler, {} steps, {} sample(s) (validation MPJPE_Legs {:.2f} cm)",
                              model.sampling.sampler, model.sampling.steps, model.sampling.samples, model.sampling.val_mpjpe_legs_cm);
             }

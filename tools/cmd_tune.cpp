@@ -9,7 +9,7 @@
 #include "step2motion/infer/inputs.hpp"
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 
 namespace {
 struct TuneCli {
@@ -30,11 +30,11 @@ static std::function<int()> setup_tune(CLI::App& app) {
         ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
     app.add_option("--device", opt->device, "where the networks run: cpu, cuda, or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     return [opt]() {
-        const std::string path = s2m::train::model_file(opt->model);
+        const std::string path = s2m::model::model_file(opt->model);
         s2m::model::TensorDict extra;
         std::map<std::string, std::string> extra_text;
-        s2m::train::ModelBundle model = s2m::train::load_model(path, &extra, &extra_text);
-        const auto clips = s2m::infer::load_inputs({opt->data}, opt->split, 30);
+        s2m::model::ModelBundle model = s2m::model::load_model(path, &extra, &extra_text);
+        const auto clips = s2m::infer::load_inputs({opt->data}, opt->split, model.rate_hz);
         s2m::eval::TuneOptions options;
         options.include_ddpm = !opt->no_ddpm;
         options.base.seed = opt->seed;
@@ -47,7 +47,7 @@ static std::function<int()> setup_tune(CLI::App& app) {
             std::printf("%-8s %6s %8d %14.2f %10.2f %9.1f\n", t.sampler.c_str(), t.steps > 0 ? std::to_string(t.steps).c_str() : "all",
                         t.samples, t.mpjpe_legs_cm, t.mpjpe_cm, t.seconds);
         model.to(torch::kCPU);
-        s2m::train::save_model(path, model, extra, extra_text);
+        s2m::model::save_model(path, model, extra, extra_text);
         std::printf("stored in %s: %s sampler, %s steps, %d sample(s) (MPJPE_Legs %.2f cm on %s)\n", path.c_str(),
                     model.sampling.sampler.c_str(), model.sampling.steps > 0 ? std::to_string(model.sampling.steps).c_str() : "all",
                     model.sampling.samples, model.sampling.val_mpjpe_legs_cm, model.sampling.chosen_on.c_str());

@@ -11,7 +11,7 @@
 #include "step2motion/core/files.hpp"
 #include "step2motion/eval/metrics.hpp"
 #include "step2motion/infer/contacts.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 
 namespace s2m::eval {
 
@@ -44,7 +44,9 @@ std::string model_name(const std::string& path) {
 nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* details) {
     if (o.models.empty()) fail_input("evaluate: give at least one --model");
     if (o.seeds < 1) fail_input("--seeds: expected at least 1");
-    const auto inputs = infer::load_inputs({o.data}, o.split, 30);
+    // The clips are read once, at the models' frame rate: models of different rates go in separate runs.
+    const double rate_hz = model::load_model(model::model_file(o.models[0])).rate_hz;
+    const auto inputs = infer::load_inputs({o.data}, o.split, rate_hz);
     for (const auto& in : inputs)
         if (in.poses.rows() != in.frames()) fail_input(o.data, 0, "clip " + in.name + " has no ground-truth poses");
     std::vector<MotionSequence> truth;
@@ -56,7 +58,10 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
     }
     nlohmann::json all = nlohmann::json::object();
     for (size_t mi = 0; mi < o.models.size(); ++mi) {
-        train::ModelBundle model = train::load_model(train::model_file(o.models[mi]));
+        model::ModelBundle model = model::load_model(model::model_file(o.models[mi]));
+        if (std::abs(model.rate_hz - rate_hz) > 1e-6)
+            fail_input(o.models[mi], 0, "trained at " + std::to_string(model.rate_hz) + " Hz, the first model at " + std::to_string(rate_hz) +
+                                            " Hz: evaluate models of one frame rate together");
         std::string name = model_name(o.models[mi]);
         if (all.contains(name)) name += "_" + std::to_string(mi + 1);
         std::vector<std::string> roots;
@@ -131,7 +136,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
                 for (auto& [k, v] : clips[c]) total[k].merge(v);
             }
             j["overall"] = set_json(total);
-            j["model_type"] = train::to_string(model.config.model_type);
+            j["model_type"] = model::to_string(model.config.model_type);
             j["seeds"] = o.seeds;
             j["root"] = o.reconstruct.root;
             j["foot_contacts"] = o.reconstruct.foot_contacts;

@@ -1,5 +1,7 @@
 #include "step2motion/eval/metrics.hpp"
 
+#include "step2motion/io/channels.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -30,7 +32,7 @@ MotionSequence from_pose_frames(const float* x, int frames, double fps) {
     s.joints_rel_m.resize(static_cast<size_t>(frames) * kBodyJoints);
     Eigen::Vector3d root = Eigen::Vector3d::Zero();
     for (int f = 0; f < frames; ++f) {
-        const float* row = x + static_cast<size_t>(f) * 66;
+        const float* row = x + static_cast<size_t>(f) * io::kRootAndJointValues;
         root += Eigen::Vector3d(row[0], row[1], row[2]);
         s.root_m[static_cast<size_t>(f)] = root;
         for (int j = 0; j < kBodyJoints; ++j)

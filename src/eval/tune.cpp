@@ -10,7 +10,7 @@
 
 namespace s2m::eval {
 
-std::vector<SamplerTrial> choose_sampling_defaults(train::ModelBundle& model, const std::vector<infer::InsoleSequence>& clips,
+std::vector<SamplerTrial> choose_sampling_defaults(model::ModelBundle& model, const std::vector<infer::InsoleSequence>& clips,
                                                    const TuneOptions& o, const std::string& description) {
     if (!model.is_diffusion()) fail_input("choosing sampler settings: only diffusion models sample");
     if (clips.empty()) fail_input("choosing sampler settings: no clips with ground truth");

@@ -152,7 +152,7 @@ io::RowMatrixXf poses_from_motion(const kin::Motion& c, Eigen::Vector3d* root_st
     const std::vector<kin::Vec3> p = kin::forward_kinematics(c);
     const int J = c.skeleton.size();
     const int n = c.frames;
-    io::RowMatrixXf poses(std::max(0, n - 1), io::kPoseValues);
+    io::RowMatrixXf poses(std::max(0, n - 1), io::kRootAndJointValues);
     for (int f = 1; f < n; ++f) {
         const kin::Vec3& root = p[static_cast<size_t>(f) * J];
         const kin::Vec3 d = root - p[static_cast<size_t>(f - 1) * J];

@@ -233,7 +233,7 @@ Eigen::MatrixXf clip_insole_headings(const io::DatasetClip& c) {
 }
 
 Eigen::MatrixXf insole_heading_from_poses(const Eigen::MatrixXf& poses) {
-    if (poses.cols() != io::kPoseValues) fail_input("insole_heading_from_poses: expected 66 values per frame");
+    if (poses.cols() != io::kRootAndJointValues) fail_input("insole_heading_from_poses: expected 66 values per frame");
     Eigen::MatrixXf h(poses.rows(), 2);
     const int feet[2] = {kin::LeftFoot, kin::LeftToeBase}, right[2] = {kin::RightFoot, kin::RightToeBase};
     for (long i = 0; i < poses.rows(); ++i)

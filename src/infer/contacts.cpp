@@ -41,7 +41,7 @@ Vec3 two_bone_knee(const Vec3& hip, Vec3& ankle, const Vec3& knee_pole, double t
 
 void lock_foot_contacts(Eigen::MatrixXf& poses, const InsoleSequence& input, const ContactOptions& o) {
     const int F = input.frames();
-    if (poses.rows() != F || poses.cols() != 66 || input.insoles.cols() != io::kInsoleChannels)
+    if (poses.rows() != F || poses.cols() != io::kRootAndJointValues || input.insoles.cols() != io::kInsoleChannels)
         fail_input(input.source, 0, "foot contacts: poses and insoles differ in shape");
     if (F < 2) return;
     // World positions of the root (from the origin: only differences matter here).

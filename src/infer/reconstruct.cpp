@@ -18,7 +18,7 @@
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/heading_frame.hpp"
 #include "step2motion/model/sampler.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 
 namespace s2m::infer {
 
@@ -66,8 +66,8 @@ const std::vector<std::string>& attention_components() {
     return names;
 }
 
-ReconstructOptions with_model_defaults(ReconstructOptions o, const train::ModelBundle& m, const SamplerChoice& given) {
-    const train::SamplingDefaults& d = m.sampling;
+ReconstructOptions with_model_defaults(ReconstructOptions o, const model::ModelBundle& m, const SamplerChoice& given) {
+    const model::SamplingDefaults& d = m.sampling;
     if (d.empty() || !m.is_diffusion()) return o;
     if (!given.sampler) o.sampler = d.sampler;
     if (!given.steps) o.steps = o.sampler == d.sampler ? d.steps : 0;
@@ -83,7 +83,7 @@ int sampler_steps(const ReconstructOptions& options) {
 // The steps of one reconstruction run; see reconstruct.hpp.
 class Reconstructor::Impl {
 public:
-    Impl(train::ModelBundle& bundle, const ReconstructOptions& opt) : bundle_(bundle), opt_(opt), schedule_(bundle.config.model_config()) {
+    Impl(model::ModelBundle& bundle, const ReconstructOptions& opt) : bundle_(bundle), opt_(opt), schedule_(bundle.config.model_config()) {
         if (opt.sampler != "ddpm" && opt.sampler != "fast") fail_input("--sampler " + opt.sampler + ": expected ddpm or fast");
         if (opt.sampler == "ddpm" && opt.steps > 0 && opt.steps < bundle.config.diffusion_T)
             fail_input("--steps " + std::to_string(opt.steps) + " with --sampler ddpm: the ancestral sampler runs all " +
@@ -100,11 +100,11 @@ public:
         device_ = torch::Device(model::resolve_device(opt.device));
         bundle_.to(device_);
         schedule_.to(device_);
-        insole_mean_ = train::to_tensor(bundle.stats.insole_mean).to(device_);
-        insole_std_ = train::to_tensor(bundle.stats.insole_std).to(device_);
-        pose_mean_ = train::to_tensor(bundle.stats.pose_mean).to(device_);
-        pose_std_ = train::to_tensor(bundle.stats.pose_std).to(device_);
-        heading_ = bundle.config.representation == train::Representation::Heading;
+        insole_mean_ = model::to_tensor(bundle.stats.insole_mean).to(device_);
+        insole_std_ = model::to_tensor(bundle.stats.insole_std).to(device_);
+        pose_mean_ = model::to_tensor(bundle.stats.pose_mean).to(device_);
+        pose_std_ = model::to_tensor(bundle.stats.pose_std).to(device_);
+        heading_ = bundle.config.representation == model::Representation::Heading;
         if (heading_) check_yaw_symmetric(bundle.stats);
     }
 
@@ -135,11 +135,11 @@ private:
     // Heading frame: windows are turned in normalised space (insoles here, inpainted frames between
     // windows), which is a rotation only when every turned triple's x and z share mean 0 and one
     // std, as the trainer's statistics do (train::yaw_symmetric).
-    static void check_yaw_symmetric(const train::Normalization& n) {
+    static void check_yaw_symmetric(const model::Normalization& n) {
         const auto symmetric = [](const std::vector<float>& mean, const std::vector<float>& sd, size_t x) {
             return x + 2 < mean.size() && mean[x] == 0 && mean[x + 2] == 0 && sd[x] == sd[x + 2];
         };
-        bool ok = n.pose_mean.size() == 66 && n.insole_mean.size() == 50;
+        bool ok = n.pose_mean.size() == io::kRootAndJointValues && n.insole_mean.size() == io::kInsoleChannels;
         for (size_t t = 0; ok && t < 22; ++t) ok = symmetric(n.pose_mean, n.pose_std, 3 * t);
         for (size_t x : {16u, 41u}) ok = ok && symmetric(n.insole_mean, n.insole_std, x);
         if (!ok) fail_input("model: representation heading needs yaw-symmetric statistics (mean 0 and one std for x and z), as s2m train stores");
@@ -156,7 +156,7 @@ private:
             const io::RowMatrixXf ins = in.insoles;
             const Eigen::Matrix<float, Eigen::Dynamic, 2, Eigen::RowMajor> heading = in.insole_heading_rad;
             for (const WindowPlan& p : plans_[s])
-                window_heading_[s].push_back(imu::window_heading_rad(ins.data() + size_t(p.start) * 50, heading.data() + size_t(p.start) * 2, p.length));
+                window_heading_[s].push_back(imu::window_heading_rad(ins.data() + size_t(p.start) * io::kInsoleChannels, heading.data() + size_t(p.start) * 2, p.length));
         }
     }
     double heading(const WindowKey& k) const { return window_heading_[size_t(k.seq)][size_t(k.index)]; }
@@ -177,11 +177,11 @@ private:
         insoles_n_.clear();
         plans_.clear();
         for (size_t s = 0; s < inputs.size(); ++s) {
-            if (inputs[s].insoles.cols() != model::kInsoleChannels)
+            if (inputs[s].insoles.cols() != io::kInsoleChannels)
                 fail_input(inputs[s].source, 0, "expected 50 insole channels per frame");
             insoles_n_.push_back((matrix_tensor(inputs[s].insoles).to(device_) - insole_mean_) / insole_std_);
             plans_.push_back(plan_sequence_windows(inputs[s].frames(), W_));
-            out_[s].poses = Eigen::MatrixXf::Zero(inputs[s].frames(), 66);
+            out_[s].poses = Eigen::MatrixXf::Zero(inputs[s].frames(), io::kRootAndJointValues);
             if (opt_.details && bundle_.is_diffusion()) out_[s].attention.assign(static_cast<size_t>(inputs[s].frames()) * 24, 0.f);
         }
         if (heading_) plan_headings(inputs);
@@ -230,7 +230,7 @@ private:
     void root_from_network() {
         for (const auto& keys : batches_by_length(opt_.max_batch_rows)) {
             model::Autocast autocast(opt_.bf16, device_);
-            write_kept(keys, bundle_.root->forward(insole_batch(keys)), 0, model::kRootValues, 1.f);
+            write_kept(keys, bundle_.root->forward(insole_batch(keys)), 0, io::kRootValues, 1.f);
         }
     }
 
@@ -238,7 +238,7 @@ private:
         for (const auto& keys : batches_by_length(opt_.max_batch_rows)) {
             model::Autocast autocast(opt_.bf16, device_);
             const auto batch = insole_batch(keys);
-            write_kept(keys, bundle_.mlp ? bundle_.mlp->forward(batch) : bundle_.transformer->forward(batch), 3, model::kPoseValues, 1.f);
+            write_kept(keys, bundle_.mlp ? bundle_.mlp->forward(batch) : bundle_.transformer->forward(batch), 3, io::kJointValues, 1.f);
             progress_->advance(static_cast<int64_t>(keys.size()));
         }
     }
@@ -377,8 +377,8 @@ private:
             for (auto& [t, rows] : kept) levels[t] = rows[int64_t(i)];
         }
         // Poses: the mean over samples, denormalised, into the kept frames.
-        const auto mean_pose = x0.view({n, K, L, model::kPoseValues}).mean(1);
-        write_kept(keys, mean_pose, 3, model::kPoseValues, 1.f);
+        const auto mean_pose = x0.view({n, K, L, io::kJointValues}).mean(1);
+        write_kept(keys, mean_pose, 3, io::kJointValues, 1.f);
         if (opt_.details && !attention.empty()) write_attention(keys, attention, L);
     }
 
@@ -411,13 +411,13 @@ private:
         }
     }
 
-    train::ModelBundle& bundle_;
+    model::ModelBundle& bundle_;
     ReconstructOptions opt_;
     model::DiffusionSchedule schedule_;
     torch::Device device_{torch::kCPU};
     int W_ = 0, half_ = 0, steps_ = 0;
     int64_t samples_ = 1;
-    bool heading_ = false;                               // train::Representation::Heading
+    bool heading_ = false;                               // model::Representation::Heading
     std::vector<std::vector<double>> window_heading_;    // per sequence, per window (radians)
     torch::Tensor insole_mean_, insole_std_, pose_mean_, pose_std_;
     const std::vector<InsoleSequence>* inputs_ = nullptr;
@@ -429,12 +429,12 @@ private:
     Progress* progress_ = nullptr;
 };
 
-Reconstructor::Reconstructor(train::ModelBundle& model, const ReconstructOptions& options)
+Reconstructor::Reconstructor(model::ModelBundle& model, const ReconstructOptions& options)
     : impl_(std::make_unique<Impl>(model, options)) {}
 Reconstructor::~Reconstructor() = default;
 std::vector<Reconstruction> Reconstructor::run(const std::vector<InsoleSequence>& inputs) { return impl_->run(inputs); }
 
-std::vector<Reconstruction> reconstruct(train::ModelBundle& bundle, const std::vector<InsoleSequence>& inputs,
+std::vector<Reconstruction> reconstruct(model::ModelBundle& bundle, const std::vector<InsoleSequence>& inputs,
                                         const ReconstructOptions& opt) {
     return Reconstructor(bundle, opt).run(inputs);
 }
@@ -482,7 +482,7 @@ MotionOut positions_from_poses(const Eigen::MatrixXf& poses, const Eigen::Vector
         root += poses.row(f).head<3>().cast<double>().transpose();
         m.root_m.push_back(root);
         m.joints_m.push_back(root);
-        for (int j = 0; j < 21; ++j)
+        for (int j = 0; j < io::kDatasetJoints - 1; ++j)
             m.joints_m.push_back(root + Eigen::Vector3d(poses(f, 3 + 3 * j), poses(f, 4 + 3 * j), poses(f, 5 + 3 * j)));
     }
     return m;

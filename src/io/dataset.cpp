@@ -8,7 +8,7 @@ namespace s2m::io {
 
 NormStats compute_norm_stats(const std::vector<DatasetClip>& clips, const std::string& split) {
     NormStats s;
-    Eigen::VectorXd ps = Eigen::VectorXd::Zero(kPoseValues), pq = ps;
+    Eigen::VectorXd ps = Eigen::VectorXd::Zero(kRootAndJointValues), pq = ps;
     Eigen::VectorXd is = Eigen::VectorXd::Zero(kInsoleChannels), iq = is;
     // Shifted sums (by the first frame) keep the variance accurate for channels with large means.
     Eigen::VectorXd pshift, ishift;

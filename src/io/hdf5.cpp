@@ -316,7 +316,7 @@ void write_dataset(const std::string& path, const Dataset& d) {
         attr_str(f, "pose_layout", kPoseLayout);
         attr_str(f, "insole_layout", kInsoleLayout);
         attr_str(f, "pose_units", "m");
-        attr_long(f, "pose_values", kPoseValues);
+        attr_long(f, "pose_values", kRootAndJointValues);
         attr_long(f, "insole_channels", kInsoleChannels);
         for (const auto& [k, v] : d.attributes) attr_str(f, ("meta_" + k).c_str(), v);
 
@@ -349,7 +349,7 @@ void write_dataset(const std::string& path, const Dataset& d) {
         for (size_t i = 0; i < d.clips.size(); ++i) {
             const DatasetClip& c = d.clips[i];
             const hsize_t n = static_cast<hsize_t>(c.frames());
-            if (c.poses.cols() != kPoseValues || c.insoles.cols() != kInsoleChannels || c.insoles.rows() != c.poses.rows() ||
+            if (c.poses.cols() != kRootAndJointValues || c.insoles.cols() != kInsoleChannels || c.insoles.rows() != c.poses.rows() ||
                 c.insole_valid.rows() != c.poses.rows() || (c.insole_heading_rad.rows() != 0 && c.insole_heading_rad.rows() != c.poses.rows()))
                 fail_input(path, 0, "write_dataset: clip '" + c.name + "' has inconsistent array shapes");
             if (!seen.insert(c.name).second) fail_input(path, 0, "write_dataset: clip name '" + c.name + "' used twice");
@@ -370,7 +370,7 @@ void write_dataset(const std::string& path, const Dataset& d) {
             attr_double(g, "weight_kg", c.weight_kg);
             attr_long(g, "insole_size", c.insole_size);
             attr_long(g, "frames", static_cast<long>(n));
-            H5::DataSet p = write_matrix(g, "poses", H5::PredType::NATIVE_FLOAT, c.poses.data(), n, kPoseValues);
+            H5::DataSet p = write_matrix(g, "poses", H5::PredType::NATIVE_FLOAT, c.poses.data(), n, kRootAndJointValues);
             attr_str(p, "units", "m");
             H5::DataSet s = write_matrix(g, "insoles", H5::PredType::NATIVE_FLOAT, c.insoles.data(), n, kInsoleChannels);
             attr_str(s, "units", "N/cm2 x16, g x3, deg/s x3, N, normalised x2; per foot, left then right");
@@ -437,8 +437,8 @@ Dataset read_dataset_from(const std::string& path, Open open) {
                 if (static_cast<long>(a.size()) != expect) fail_input(path, 0, std::string("/normalization/") + name + ": wrong length");
                 v = Eigen::Map<const Eigen::VectorXf>(a.data(), expect);
             };
-            vec("pose_mean", d.stats.pose_mean, kPoseValues);
-            vec("pose_std", d.stats.pose_std, kPoseValues);
+            vec("pose_mean", d.stats.pose_mean, kRootAndJointValues);
+            vec("pose_std", d.stats.pose_std, kRootAndJointValues);
             vec("insole_mean", d.stats.insole_mean, kInsoleChannels);
             vec("insole_std", d.stats.insole_std, kInsoleChannels);
         }
@@ -464,8 +464,8 @@ Dataset read_dataset_from(const std::string& path, Open open) {
             c.insole_size = static_cast<int>(get_long(g, "insole_size"));
             const auto poses = read_array<float>(g, "poses", H5::PredType::NATIVE_FLOAT, dims, path, where);
             const long n = dims.empty() ? 0 : static_cast<long>(dims[0]);
-            if (dims.size() != 2 || dims[1] != kPoseValues) fail_input(path, 0, where + "/poses: expected N x 66");
-            c.poses = Eigen::Map<const RowMatrixXf>(poses.data(), n, kPoseValues);
+            if (dims.size() != 2 || dims[1] != kRootAndJointValues) fail_input(path, 0, where + "/poses: expected N x 66");
+            c.poses = Eigen::Map<const RowMatrixXf>(poses.data(), n, kRootAndJointValues);
             const auto ins = read_array<float>(g, "insoles", H5::PredType::NATIVE_FLOAT, dims, path, where);
             if (dims.size() != 2 || static_cast<long>(dims[0]) != n || dims[1] != kInsoleChannels)
                 fail_input(path, 0, where + "/insoles: expected " + std::to_string(n) + " x 50");

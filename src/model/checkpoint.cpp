@@ -164,10 +164,10 @@ std::string NormalizationStats::check() const {
         if (is_std && (t <= 0).any().item<bool>()) return std::string(name) + " has values <= 0";
         return {};
     };
-    for (auto s : {one(pose_mean, "pose_mean", kRootValues + kPoseValues, false),
-                   one(pose_std, "pose_std", kRootValues + kPoseValues, true),
-                   one(insole_mean, "insole_mean", kInsoleChannels, false),
-                   one(insole_std, "insole_std", kInsoleChannels, true)})
+    for (auto s : {one(pose_mean, "pose_mean", io::kRootValues + io::kJointValues, false),
+                   one(pose_std, "pose_std", io::kRootValues + io::kJointValues, true),
+                   one(insole_mean, "insole_mean", io::kInsoleChannels, false),
+                   one(insole_std, "insole_std", io::kInsoleChannels, true)})
         if (!s.empty()) return s;
     return {};
 }

@@ -7,16 +7,16 @@
 
 namespace s2m::model {
 
-const std::array<InsoleComponent, kInsoleComponents>& insole_components() {
-    static const std::array<InsoleComponent, kInsoleComponents> c{{
-        {"lpressure_toes", 8, 8, true, false},
-        {"lpressure_heel", 0, 8, true, false},
-        {"limu", 16, 6, false, true},
-        {"lothers", 22, 3, true, false},
-        {"rpressure_toes", 25 + 8, 8, true, false},
-        {"rpressure_heel", 25 + 0, 8, true, false},
-        {"rimu", 25 + 16, 6, false, true},
-        {"rothers", 25 + 22, 3, true, false},
+const std::array<InsoleComponent, io::kInsoleComponents>& insole_components() {
+    static const std::array<InsoleComponent, io::kInsoleComponents> c{{
+        {"lpressure_toes", io::kToesOffset, io::kCellsPerRegion, true, false},
+        {"lpressure_heel", io::kHeelOffset, io::kCellsPerRegion, true, false},
+        {"limu", io::kAccOffset, 6, false, true},
+        {"lothers", io::kForceOffset, 3, true, false},
+        {"rpressure_toes", io::kRightFootOffset + io::kToesOffset, io::kCellsPerRegion, true, false},
+        {"rpressure_heel", io::kRightFootOffset + io::kHeelOffset, io::kCellsPerRegion, true, false},
+        {"rimu", io::kRightFootOffset + io::kAccOffset, 6, false, true},
+        {"rothers", io::kRightFootOffset + io::kForceOffset, 3, true, false},
     }};
     return c;
 }
@@ -31,7 +31,7 @@ InsoleCondition InsoleCondition::select(const torch::Tensor& rows) const {
 
 InsoleCrossAttentionImpl::InsoleCrossAttentionImpl(int dim_, CrossAttentionKind kind_, bool with_locality)
     : dim(dim_), kind(kind_) {
-    const int64_t H = kInsoleComponents, dh = dim / H;
+    const int64_t H = io::kInsoleComponents, dh = dim / H;
     // Uniform init with the fan-in bound a Linear(d, d/8) would use.
     const double bound = 1.0 / std::sqrt(double(dim));
     auto uni = [&](std::vector<int64_t> shape) { return torch::empty(shape).uniform_(-bound, bound); };
@@ -77,7 +77,7 @@ std::pair<torch::Tensor, torch::Tensor> InsoleCrossAttentionImpl::keys_values(co
 
 torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keys,
                                                 const torch::Tensor& values, torch::Tensor* weights) {
-    const int64_t B = x.size(0), N = x.size(1), H = kInsoleComponents, dh = dim / H;
+    const int64_t B = x.size(0), N = x.size(1), H = io::kInsoleComponents, dh = dim / H;
     // One GEMM for the 8 query projections: [d, 8·dh] with head-major columns. The 1/√dh scale is
     // folded into the weights (d·d values) rather than put on the logits (N·S_k values); for
     // inference the folded weights are kept in the compute dtype.
@@ -130,12 +130,12 @@ InsoleConditioningImpl::InsoleConditioningImpl(const ModelConfig& cfg) : config(
 }
 
 InsoleCondition InsoleConditioningImpl::encode(const torch::Tensor& c, const torch::Tensor& c_mask) {
-    if (c.dim() != 3 || c.size(2) != kInsoleChannels)
+    if (c.dim() != 3 || c.size(2) != io::kInsoleChannels)
         fail_input("insole window must be [batch, frames, 50], got " + std::to_string(c.dim()) + "-d tensor");
     const int64_t B = c.size(0), S = c.size(1);
     auto pe = temporal_pe->rows(S);
     std::vector<torch::Tensor> toks;
-    toks.reserve(kInsoleComponents);
+    toks.reserve(io::kInsoleComponents);
     const auto& comps = insole_components();
     for (size_t i = 0; i < comps.size(); ++i) {
         auto e = condition_emb[i]->forward(c.narrow(2, comps[i].offset, comps[i].count));  // [B, S, d]
@@ -152,7 +152,7 @@ InsoleCondition InsoleConditioningImpl::encode(const torch::Tensor& c, const tor
     torch::Tensor by_component;  // [8, B, S, d]
     if (insole_encoder) {  // each component's sequence on its own: [B·8, S, d]
         out.tokens = torch::stack(toks, 1);
-        out.tokens = insole_encoder->forward(out.tokens.reshape({B * kInsoleComponents, S, -1})).view(out.tokens.sizes());
+        out.tokens = insole_encoder->forward(out.tokens.reshape({B * io::kInsoleComponents, S, -1})).view(out.tokens.sizes());
         by_component = out.tokens.transpose(0, 1).contiguous();
     } else {
         by_component = torch::stack(toks, 0);
@@ -172,11 +172,11 @@ InsoleCondition InsoleConditioningImpl::encode(const torch::Tensor& c, const tor
     for (auto& m : *decoder_layers) {
         const auto& ca = m->as<ConditionLayerImpl>()->cross_attn;
         weights.insert(weights.end(), {ca->proj_k, ca->proj_v});
-        biases.insert(biases.end(), {ca->bias_k.view({kInsoleComponents, 1, -1}), ca->bias_v.view({kInsoleComponents, 1, -1})});
+        biases.insert(biases.end(), {ca->bias_k.view({io::kInsoleComponents, 1, -1}), ca->bias_v.view({io::kInsoleComponents, 1, -1})});
     }
-    const int64_t dh = config.hidden_dim / kInsoleComponents;
-    const auto kv = torch::bmm(by_component.view({kInsoleComponents, B * S, -1}), torch::cat(weights, 2)) + torch::cat(biases, 2);
-    auto part = [&](int64_t i) { return kv.narrow(2, i * dh, dh).view({kInsoleComponents, B, S, dh}).transpose(0, 1).contiguous(); };
+    const int64_t dh = config.hidden_dim / io::kInsoleComponents;
+    const auto kv = torch::bmm(by_component.view({io::kInsoleComponents, B * S, -1}), torch::cat(weights, 2)) + torch::cat(biases, 2);
+    auto part = [&](int64_t i) { return kv.narrow(2, i * dh, dh).view({io::kInsoleComponents, B, S, dh}).transpose(0, 1).contiguous(); };
     for (int64_t l = 0; l < static_cast<int64_t>(weights.size() / 2); ++l) {
         out.keys.push_back(part(2 * l));
         out.values.push_back(part(2 * l + 1));

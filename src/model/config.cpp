@@ -13,7 +13,7 @@ std::string ModelConfig::check() const {
     if (!pos(hidden_dim) || !pos(num_layers) || !pos(n_heads) || !pos(d_ff) || !pos(input_T) ||
         !pos(diffusion_T) || !pos(root_layers))
         return "all sizes must be positive";
-    if (hidden_dim % kInsoleComponents != 0)
+    if (hidden_dim % io::kInsoleComponents != 0)
         return "hidden_dim " + std::to_string(hidden_dim) + " is not divisible by the 8 insole heads";
     if (hidden_dim % n_heads != 0)
         return "hidden_dim " + std::to_string(hidden_dim) + " is not divisible by n_heads " +

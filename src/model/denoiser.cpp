@@ -30,16 +30,16 @@ PoseDenoiserImpl::PoseDenoiserImpl(const ModelConfig& c) : config(c) {
     if (auto why = c.check(); !why.empty()) fail_input("model config: " + why);
     const int64_t d = c.hidden_dim;
     normalizer_id = register_buffer("normalizer_id", normalizer_id_buffer());
-    left_leg_emb = register_module("left_leg_emb", torch::nn::Linear(kLegValues, d));
-    right_leg_emb = register_module("right_leg_emb", torch::nn::Linear(kLegValues, d));
-    body_emb = register_module("body_emb", torch::nn::Linear(kBodyValues, d));
+    left_leg_emb = register_module("left_leg_emb", torch::nn::Linear(io::kLegValues, d));
+    right_leg_emb = register_module("right_leg_emb", torch::nn::Linear(io::kLegValues, d));
+    body_emb = register_module("body_emb", torch::nn::Linear(io::kBodyValues, d));
     timestep_emb = register_module("timestep_emb", mlp({d, d, d}));
     temporal_pe = register_module("temporal_pe", PositionalEncoding(c.prior_pe_rows(), c.hidden_dim));
     for (int i = 0; i < c.num_layers; ++i) decoder_layers->push_back(DenoiserLayer(c));
     register_module("decoder_layers", decoder_layers);
-    out_proj_left_leg = register_module("out_proj_left_leg", torch::nn::Linear(d, kLegValues));
-    out_proj_right_leg = register_module("out_proj_right_leg", torch::nn::Linear(d, kLegValues));
-    out_proj_body = register_module("out_proj_body", torch::nn::Linear(d, kBodyValues));
+    out_proj_left_leg = register_module("out_proj_left_leg", torch::nn::Linear(d, io::kLegValues));
+    out_proj_right_leg = register_module("out_proj_right_leg", torch::nn::Linear(d, io::kLegValues));
+    out_proj_body = register_module("out_proj_body", torch::nn::Linear(d, io::kBodyValues));
 }
 
 torch::Tensor PoseDenoiserImpl::step_embedding(const torch::Tensor& t) {
@@ -55,16 +55,16 @@ torch::Tensor PoseDenoiserImpl::step_embedding(const torch::Tensor& t) {
 }
 
 torch::Tensor PoseDenoiserImpl::forward(const torch::Tensor& x_t, const torch::Tensor& t, const CrossBranch& cross) {
-    if (x_t.dim() != 3 || x_t.size(2) != kPoseValues)
-        fail_input("pose window must be [batch, frames, 63], got " + std::to_string(x_t.dim()) + "-d tensor");
+    if (x_t.dim() != 3 || x_t.size(2) != io::kJointValues)
+        fail_input("pose window must be [batch, frames, " + std::to_string(io::kJointValues) + "], got " + std::to_string(x_t.dim()) + "-d tensor");
     const int64_t S = x_t.size(1);
     if (S > config.input_T)
         fail_input("window of " + std::to_string(S) + " frames is longer than the model's " +
                    std::to_string(config.input_T));
     auto pe = temporal_pe->rows(S);
-    auto tokens = torch::cat({left_leg_emb(x_t.narrow(2, 0, kLegValues)) + pe,
-                              right_leg_emb(x_t.narrow(2, kLegValues, kLegValues)) + pe,
-                              body_emb(x_t.narrow(2, 2 * kLegValues, kBodyValues)) + pe},
+    auto tokens = torch::cat({left_leg_emb(x_t.narrow(2, 0, io::kLegValues)) + pe,
+                              right_leg_emb(x_t.narrow(2, io::kLegValues, io::kLegValues)) + pe,
+                              body_emb(x_t.narrow(2, 2 * io::kLegValues, io::kBodyValues)) + pe},
                              1);  // [B, 3S, d]: left-leg frames, right-leg frames, body frames
     auto step = step_embedding(t);
     int i = 0;

@@ -55,7 +55,7 @@ fs::path cache_file() {
 double step_ms(Step2Motion& model, const DiffusionSchedule& schedule, bool bf16, const torch::Device& device) {
     const int64_t B = device.is_cuda() ? 64 : 4, S = model->config.input_T;
     const auto opts = torch::TensorOptions().device(device);
-    auto x0 = torch::randn({B, S, kPoseValues}, opts), c = torch::randn({B, S, kInsoleChannels}, opts);
+    auto x0 = torch::randn({B, S, io::kJointValues}, opts), c = torch::randn({B, S, io::kInsoleChannels}, opts);
     auto t = torch::randint(0, schedule.steps() + 1, {B}, opts.dtype(torch::kLong));
     auto run = [&] {
         {

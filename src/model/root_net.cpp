@@ -5,7 +5,7 @@
 namespace s2m::model {
 
 torch::Tensor imu_channels(const torch::Tensor& insoles) {
-    return torch::cat({insoles.narrow(-1, 16, 6), insoles.narrow(-1, kInsoleChannelsPerFoot + 16, 6)}, -1);
+    return torch::cat({insoles.narrow(-1, io::kAccOffset, 6), insoles.narrow(-1, io::kRightFootOffset + io::kAccOffset, 6)}, -1);
 }
 
 RootNetImpl::RootNetImpl(const ModelConfig& c) : config(c) {
@@ -13,13 +13,13 @@ RootNetImpl::RootNetImpl(const ModelConfig& c) : config(c) {
     const int64_t d = c.hidden_dim;
     normalizer_id = register_buffer("normalizer_id", normalizer_id_buffer());
     temporal_pe = register_module("temporal_pe", PositionalEncoding(c.input_T, c.hidden_dim));
-    input_emb = register_module("input_emb", mlp({kImuChannels, d, d}));
+    input_emb = register_module("input_emb", mlp({io::kImuChannels, d, d}));
     encoder = register_module("encoder", EncoderStack(c.root_layers, c.hidden_dim, c.n_heads, c.d_ff, c.dropout));
-    linear = register_module("linear", torch::nn::Linear(d, kRootValues));
+    linear = register_module("linear", torch::nn::Linear(d, io::kRootValues));
 }
 
 torch::Tensor RootNetImpl::forward(const torch::Tensor& insoles) {
-    if (insoles.dim() != 3 || insoles.size(2) != kInsoleChannels)
+    if (insoles.dim() != 3 || insoles.size(2) != io::kInsoleChannels)
         fail_input("insole window must be [batch, frames, 50], got " + std::to_string(insoles.dim()) + "-d tensor");
     return forward_imu(imu_channels(insoles));
 }

@@ -66,7 +66,7 @@ std::vector<int64_t> sampler_levels(const DiffusionSchedule& schedule, int steps
 
 torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule, const torch::Tensor& insoles,
                            const SamplerOptions& opt, std::vector<torch::Tensor>* attention) {
-    if (insoles.dim() != 3 || insoles.size(2) != kInsoleChannels)
+    if (insoles.dim() != 3 || insoles.size(2) != io::kInsoleChannels)
         fail_input("sampler: insole windows must be [batch, frames, 50]");
     c10::InferenceMode inference;
     const int64_t B = insoles.size(0), S = insoles.size(1);
@@ -87,7 +87,7 @@ torch::Tensor sample_poses(Step2Motion& model, const DiffusionSchedule& schedule
     // Poses in the insoles' dtype and on their device; bf16 autocast results come back to it.
     const auto dtype = insoles.scalar_type();
     const auto index_opts = insoles.options().dtype(torch::kLong);
-    auto x = noise(torch::empty({B, S, kPoseValues}, insoles.options()));
+    auto x = noise(torch::empty({B, S, io::kJointValues}, insoles.options()));
     InsoleCondition cond;
     // One autocast scope for the whole loop keeps the bf16 copies of the weights cached across steps.
     Autocast autocast(opt.bf16, insoles.device());

@@ -33,15 +33,15 @@ void mean_std(const std::vector<Clip>& clips, int channels, bool poses, std::vec
 }
 }  // namespace
 
-Normalization compute_normalization(const std::vector<Clip>& clips) {
-    Normalization n;
-    mean_std(clips, 66, true, n.pose_mean, n.pose_std);
-    mean_std(clips, 50, false, n.insole_mean, n.insole_std);
+model::Normalization compute_normalization(const std::vector<Clip>& clips) {
+    model::Normalization n;
+    mean_std(clips, io::kRootAndJointValues, true, n.pose_mean, n.pose_std);
+    mean_std(clips, io::kInsoleChannels, false, n.insole_mean, n.insole_std);
     return n;
 }
 
-Normalization yaw_symmetric(const Normalization& in) {
-    Normalization n = in;
+model::Normalization yaw_symmetric(const model::Normalization& in) {
+    model::Normalization n = in;
     auto fix = [](std::vector<float>& mean, std::vector<float>& sd, size_t x) {
         const double ex2 = double(sd[x]) * sd[x] + double(mean[x]) * mean[x];
         const double ez2 = double(sd[x + 2]) * sd[x + 2] + double(mean[x + 2]) * mean[x + 2];
@@ -49,9 +49,9 @@ Normalization yaw_symmetric(const Normalization& in) {
         mean[x] = mean[x + 2] = 0.f;
         sd[x] = sd[x + 2] = s < 1e-6 ? 1.f : static_cast<float>(s);
     };
-    if (n.pose_mean.size() == 66)
+    if (n.pose_mean.size() == io::kRootAndJointValues)
         for (size_t t = 0; t < 22; ++t) fix(n.pose_mean, n.pose_std, 3 * t);
-    if (n.insole_mean.size() == 50)
+    if (n.insole_mean.size() == io::kInsoleChannels)
         for (size_t x : {16u, 41u}) fix(n.insole_mean, n.insole_std, x);
     return n;
 }
@@ -65,7 +65,7 @@ std::vector<WindowRef> plan_windows(const std::vector<Clip>& clips, int length, 
 
 std::vector<float> insole_headings(const Clip& c) {
     if (c.heading_rad.size() == static_cast<size_t>(c.frames) * 2) return c.heading_rad;
-    const Eigen::MatrixXf poses = Eigen::Map<const io::RowMatrixXf>(c.poses.data(), c.frames, io::kPoseValues);
+    const Eigen::MatrixXf poses = Eigen::Map<const io::RowMatrixXf>(c.poses.data(), c.frames, io::kRootAndJointValues);
     const io::RowMatrixXf h = imu::insole_heading_from_poses(poses);
     return std::vector<float>(h.data(), h.data() + h.size());
 }

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -25,8 +25,8 @@ std::vector<double> logged_losses(const fs::path& log) {
 }
 
 double max_weight_difference(const fs::path& a, const fs::path& b) {
-    const auto sa = train::load_model((a / "model.pt").string()).state();
-    const auto sb = train::load_model((b / "model.pt").string()).state();
+    const auto sa = model::load_model((a / "model.pt").string()).state();
+    const auto sb = model::load_model((b / "model.pt").string()).state();
     double d = 0;
     for (const auto& [name, t] : sa) {
         if (!t.is_floating_point()) continue;

@@ -24,7 +24,7 @@
 #include "step2motion/io/dataset.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/motion.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -431,13 +431,13 @@ TEST(CliOptions, TuneStoresSamplerSettingsThatEvaluateUses) {
     std::ofstream(dir / "config.json") << config.dump();
     const std::string train = "-q --threads 2 train --config " + (dir / "config.json").string() + " --data " + data.string();
     s2m_ok(train + " --out " + (dir / "auto").string());
-    const train::ModelBundle chosen = train::load_model((dir / "auto" / "model.pt").string());
+    const model::ModelBundle chosen = model::load_model((dir / "auto" / "model.pt").string());
     ASSERT_FALSE(chosen.sampling.empty());
     EXPECT_NE(chosen.sampling.chosen_on.find("split val"), std::string::npos) << chosen.sampling.chosen_on;
     EXPECT_GT(chosen.sampling.val_mpjpe_legs_cm, 0);
 
     s2m_ok(train + " --no-tune --out " + (dir / "plain").string());
-    EXPECT_TRUE(train::load_model((dir / "plain" / "model.pt").string()).sampling.empty());
+    EXPECT_TRUE(model::load_model((dir / "plain" / "model.pt").string()).sampling.empty());
     std::string out;
     ASSERT_EQ(test::run_s2m("--threads 2 tune --model " + (dir / "plain").string() + " --data " + data.string() +
                                 " --split val --no-ddpm --seed 2 --precision fp32 --device cpu",
@@ -445,7 +445,7 @@ TEST(CliOptions, TuneStoresSamplerSettingsThatEvaluateUses) {
               0)
         << out;
     std::printf("%s", out.c_str());
-    const train::ModelBundle tuned = train::load_model((dir / "plain" / "model.pt").string());
+    const model::ModelBundle tuned = model::load_model((dir / "plain" / "model.pt").string());
     ASSERT_FALSE(tuned.sampling.empty());
     EXPECT_EQ(tuned.sampling.sampler, "fast");  // --no-ddpm
     EXPECT_NE(out.find("stored in"), std::string::npos);

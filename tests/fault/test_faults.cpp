@@ -27,7 +27,7 @@
 #include "step2motion/core/files.hpp"
 #include "step2motion/io/bvh.hpp"
 #include "step2motion/io/dataset.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -264,7 +264,7 @@ void check_model_dir(const fs::path& dir, KillFigures& fig) {
             continue;
         }
         try {
-            (void)train::load_model(p.string());
+            (void)model::load_model(p.string());
             ++fig.complete_outputs;
         } catch (const std::exception& e) {
             ADD_FAILURE() << "unloadable " << p << ": " << e.what();
@@ -434,7 +434,7 @@ TEST(DiskFull, OneLineAndNoPartialFile) {
             const fs::path p = mnt / o;
             if (!fs::exists(p)) continue;
             if (p.extension() == ".h5") check_dataset(p, io::read_dataset(f.data.string()).clips.size(), fig);
-            else if (p.extension() == ".pt") EXPECT_NO_THROW((void)train::load_model(p.string())) << p;
+            else if (p.extension() == ".pt") EXPECT_NO_THROW((void)model::load_model(p.string())) << p;
             else EXPECT_NO_THROW((void)io::read_bvh(p.string())) << p;
         }
         std::printf("[disk full] %s: exit %d, %s", c.name.c_str(), code, msg.c_str());

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
         c.activity = "walk";
         c.split = k == 0 ? "train" : "test";
         const int n = 3 + k;
-        c.poses = io::RowMatrixXf::Constant(n, io::kPoseValues, 0.25f * static_cast<float>(k + 1));
+        c.poses = io::RowMatrixXf::Constant(n, io::kRootAndJointValues, 0.25f * static_cast<float>(k + 1));
         c.insoles = io::RowMatrixXf::Constant(n, io::kInsoleChannels, 1.5f);
         c.insole_valid.setOnes(n, 2);
         d.clips.push_back(c);

@@ -8,7 +8,7 @@
 #include "step2motion/model/diffusion.hpp"
 #include "step2motion/model/layers.hpp"
 #include "step2motion/model/sampler.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 #include "torch_support.hpp"
 
 using namespace s2m;
@@ -26,7 +26,7 @@ TEST(Cuda, SamplerMatchesCpu) {
     auto& net = bundle.diffusion;
     model::DiffusionSchedule sched(bundle.config.model_config());
     const int64_t B = 4, S = bundle.config.input_T;
-    auto insoles = torch::randn({B, S, model::kInsoleChannels});
+    auto insoles = torch::randn({B, S, io::kInsoleChannels});
     // The same noise on both devices: drawn on the host from one seed, copied.
     auto run = [&](torch::Device d) {
         net->to(d);
@@ -53,7 +53,7 @@ TEST(Cuda, TrainingStepMatchesCpuAndBf16AutocastRuns) {
     auto& net = bundle.diffusion;
     model::DiffusionSchedule sched(bundle.config.model_config());
     const int64_t B = 8, S = bundle.config.input_T;
-    auto x0 = torch::randn({B, S, model::kPoseValues}), c = torch::randn({B, S, model::kInsoleChannels});
+    auto x0 = torch::randn({B, S, io::kJointValues}), c = torch::randn({B, S, io::kInsoleChannels});
     auto t = sched.training_steps(B), eps = torch::randn_like(x0);
     auto loss_on = [&](torch::Device d, bool bf16) {
         net->to(d);

@@ -8,7 +8,7 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/infer/reconstruct.hpp"
 #include "step2motion/model/heading_frame.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 #include "torch_support.hpp"
 
 using namespace s2m;
@@ -58,8 +58,8 @@ Eigen::MatrixXf turned_poses(const Eigen::MatrixXf& poses, double angle) {
 }
 
 // Largest difference between the reconstruction of the turned sequence and the turned reconstruction.
-double equivariance_error(train::Representation representation) {
-    auto bundle = test::untrained_tiny_bundle(train::ModelType::Step2Motion, representation);
+double equivariance_error(model::Representation representation) {
+    auto bundle = test::untrained_tiny_bundle(model::ModelType::Step2Motion, representation);
     const auto seq = sequence(75);  // windows of 32 at 0, 16, 32, 48 and a partial one at 64
     infer::ReconstructOptions o;
     o.sampler = "fast";
@@ -78,15 +78,15 @@ double equivariance_error(train::Representation representation) {
 }  // namespace
 
 TEST(HeadingFrame, TurnedInputsGiveTheTurnedMotion) {
-    const double heading = equivariance_error(train::Representation::Heading);
-    const double world = equivariance_error(train::Representation::World);
+    const double heading = equivariance_error(model::Representation::Heading);
+    const double world = equivariance_error(model::Representation::World);
     std::printf("turned by 2.3 rad: largest difference from the turned motion %.2e m (heading frame), %.2e m (world)\n", heading, world);
     EXPECT_LT(heading, 1e-4);
     EXPECT_GT(world, 1e-2);  // the world-frame model has to infer the heading itself
 }
 
 TEST(HeadingFrame, SequenceWithoutHeadingsIsRefused) {
-    auto bundle = test::untrained_tiny_bundle(train::ModelType::Step2Motion, train::Representation::Heading);
+    auto bundle = test::untrained_tiny_bundle(model::ModelType::Step2Motion, model::Representation::Heading);
     auto seq = sequence(40);
     seq.insole_heading_rad.resize(0, 2);
     infer::ReconstructOptions o;

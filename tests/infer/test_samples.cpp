@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "step2motion/infer/reconstruct.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 #include "torch_support.hpp"
 
 using namespace s2m;
@@ -20,7 +20,7 @@ infer::InsoleSequence random_sequence(int frames) {
     return s;
 }
 
-std::vector<Eigen::MatrixXf> poses_over_seeds(train::ModelBundle& bundle, const infer::InsoleSequence& seq, int samples) {
+std::vector<Eigen::MatrixXf> poses_over_seeds(model::ModelBundle& bundle, const infer::InsoleSequence& seq, int samples) {
     std::vector<Eigen::MatrixXf> out;
     for (uint64_t seed = 0; seed < 6; ++seed) {
         infer::ReconstructOptions o;
@@ -46,7 +46,7 @@ double variance_between_seeds(const std::vector<Eigen::MatrixXf>& runs) {
 }  // namespace
 
 TEST(Samples, AveragingKSamplesDividesTheSpreadBetweenSeedsByAboutK) {
-    auto bundle = test::untrained_tiny_bundle(train::ModelType::Step2Motion);
+    auto bundle = test::untrained_tiny_bundle(model::ModelType::Step2Motion);
     const auto seq = random_sequence(75);
     const auto one = poses_over_seeds(bundle, seq, 1);
     const auto four = poses_over_seeds(bundle, seq, 4);
@@ -62,7 +62,7 @@ TEST(Samples, AveragingKSamplesDividesTheSpreadBetweenSeedsByAboutK) {
 }
 
 TEST(Samples, RegressorsIgnoreTheSampleCount) {
-    auto bundle = test::untrained_tiny_bundle(train::ModelType::Mlp);
+    auto bundle = test::untrained_tiny_bundle(model::ModelType::Mlp);
     const auto seq = random_sequence(75);
     const auto one = poses_over_seeds(bundle, seq, 1);
     const auto four = poses_over_seeds(bundle, seq, 4);
@@ -71,7 +71,7 @@ TEST(Samples, RegressorsIgnoreTheSampleCount) {
 }
 
 TEST(Samples, ZeroSamplesIsRefused) {
-    auto bundle = test::untrained_tiny_bundle(train::ModelType::Step2Motion);
+    auto bundle = test::untrained_tiny_bundle(model::ModelType::Step2Motion);
     infer::ReconstructOptions o;
     o.samples = 0;
     o.progress = false;

@@ -41,11 +41,11 @@ io::Dataset random_dataset(unsigned seed) {
         clip.weight_kg = 60 + c;
         clip.insole_size = 4 + c;
         const int n = 700 + 613 * c;  // spans several 1024-row chunks
-        clip.poses.resize(n, io::kPoseValues);
+        clip.poses.resize(n, io::kRootAndJointValues);
         clip.insoles.resize(n, io::kInsoleChannels);
         clip.insole_valid.resize(n, 2);
         for (int i = 0; i < n; ++i) {
-            for (int k = 0; k < io::kPoseValues; ++k) clip.poses(i, k) = g(rng) + k;
+            for (int k = 0; k < io::kRootAndJointValues; ++k) clip.poses(i, k) = g(rng) + k;
             for (int k = 0; k < io::kInsoleChannels; ++k) clip.insoles(i, k) = k == 7 ? 0.25f : 3 * g(rng) - k;
             clip.insole_valid(i, 0) = i % 7 != 0;
             clip.insole_valid(i, 1) = 1;

@@ -207,10 +207,10 @@ TEST(DiffusionMaths, AttentionWeightsSumToOnePerHead) {
         for (const auto& a : attention) {
             ASSERT_EQ(a.dim(), 4);
             EXPECT_EQ(a.size(0), 3);
-            EXPECT_EQ(a.size(1), kInsoleComponents);
+            EXPECT_EQ(a.size(1), s2m::io::kInsoleComponents);
             EXPECT_EQ(a.size(2), 3 * 12);
             EXPECT_GE(a.min().item<double>(), 0.0);
-            EXPECT_LT(max_abs_diff(a.sum(3), torch::ones({3, kInsoleComponents, 36})), 1e-5) << "locality " << locality;
+            EXPECT_LT(max_abs_diff(a.sum(3), torch::ones({3, s2m::io::kInsoleComponents, 36})), 1e-5) << "locality " << locality;
         }
     }
 }

@@ -599,7 +599,7 @@ TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
     DiffusionSchedule sched(cfg);
     const int64_t B = 3, S = cfg.input_T;
     const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
-    auto insoles = torch::randn({B, S, kInsoleChannels}, f64);
+    auto insoles = torch::randn({B, S, s2m::io::kInsoleChannels}, f64);
     for (int steps : {0, 4}) {  // ancestral over all levels, and DDIM striding
         SCOPED_TRACE("steps " + std::to_string(steps));
         SamplerOptions opt;
@@ -607,7 +607,7 @@ TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
         opt.guidance = 2.0;
         opt.inpaint.mask = torch::zeros({B, S, 1}, f64);
         opt.inpaint.mask.narrow(1, 0, 2).fill_(1.0);
-        opt.inpaint.values = torch::randn({B, S, kPoseValues}, f64);
+        opt.inpaint.values = torch::randn({B, S, s2m::io::kJointValues}, f64);
         opt.on_step = [](int64_t, torch::Tensor& x) { EXPECT_EQ(x.scalar_type(), torch::kDouble); };
         std::vector<torch::Tensor> attention;
         const auto x = sample_poses(model, sched, insoles, opt, &attention);
@@ -620,7 +620,7 @@ TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
     // One training step of each network, as the trainer runs it.
     model->train();
     torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
-    auto x0 = torch::randn({B, S, kPoseValues}, f64);
+    auto x0 = torch::randn({B, S, s2m::io::kJointValues}, f64);
     auto t = sched.training_steps(B);
     auto x_t = sched.q_sample(x0, t, torch::randn_like(x0));
     EXPECT_EQ(x_t.scalar_type(), torch::kDouble);
@@ -630,7 +630,7 @@ TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
     EXPECT_EQ(pred.scalar_type(), torch::kDouble);
     auto root = model->displacement(insoles);
     EXPECT_EQ(root.scalar_type(), torch::kDouble);
-    auto loss = pose_loss(pred, x0) + translation_loss(root, torch::randn({B, S, kRootValues}, f64));
+    auto loss = pose_loss(pred, x0) + translation_loss(root, torch::randn({B, S, s2m::io::kRootValues}, f64));
     EXPECT_EQ(loss.scalar_type(), torch::kDouble);
     adam.zero_grad();
     loss.backward();

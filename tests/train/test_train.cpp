@@ -9,7 +9,7 @@
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/progress.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 #include "step2motion/train/trainer.hpp"
 #include "test_support.hpp"
 
@@ -53,8 +53,8 @@ train::TrainingSet toy_set(int clips, int frames) {
     return set;
 }
 
-train::TrainConfig tiny(int epochs_pose = 3, int epochs_trans = 2) {
-    train::TrainConfig c = train::read_train_config((fs::path(S2M_SOURCE_DIR) / "configs/tiny.json").string());
+model::TrainConfig tiny(int epochs_pose = 3, int epochs_trans = 2) {
+    model::TrainConfig c = model::read_train_config((fs::path(S2M_SOURCE_DIR) / "configs/tiny.json").string());
     c.epochs_pose = epochs_pose;
     c.epochs_trans = epochs_trans;
     return c;
@@ -67,7 +67,7 @@ std::vector<nlohmann::json> read_log(const fs::path& p) {
     return lines;
 }
 
-bool same_weights(const train::ModelBundle& a, const train::ModelBundle& b) {
+bool same_weights(const model::ModelBundle& a, const model::ModelBundle& b) {
     const auto x = a.state(), y = b.state();
     if (x.size() != y.size()) return false;
     for (const auto& [k, v] : x) {
@@ -81,7 +81,8 @@ bool same_weights(const train::ModelBundle& a, const train::ModelBundle& b) {
 
 TEST(Train, LossDecreasesAndTheBestModelLoads) {
     Progress::set_enabled(false);
-    const auto set = toy_set(8, 120);
+    auto set = toy_set(8, 120);
+    set.rate_hz = 25;  // stored in model.pt: reconstruct and evaluate read inputs at the model's rate
     auto config = tiny(6, 8);
     const fs::path dir = test::temp_dir("train_loss");
     train::TrainOptions options;
@@ -103,9 +104,10 @@ TEST(Train, LossDecreasesAndTheBestModelLoads) {
         EXPECT_NEAR(line["windows_per_s"].get<double>(), 64 / line["train_time_s"].get<double>(),
                     1e-9 * line["windows_per_s"].get<double>());
     }
-    const auto model = train::load_model((dir / "model.pt").string());
+    const auto model = model::load_model((dir / "model.pt").string());
     EXPECT_EQ(model.config.hidden_dim, 32);
     EXPECT_EQ(model.stats.pose_mean.size(), 66u);
+    EXPECT_EQ(model.rate_hz, 25);
     EXPECT_TRUE(fs::exists(dir / "config.json"));
     // A second run into the same folder without --resume is refused.
     EXPECT_THROW(train::train_model(config, set, options), InputError);
@@ -116,7 +118,7 @@ TEST(Train, InterruptedAndResumedEqualsUninterrupted) {
     for (const char* type : {"step2motion", "mlp"}) {
         const auto set = toy_set(6, 100);
         auto config = tiny(3, 2);
-        config.model_type = std::string(type) == "mlp" ? train::ModelType::Mlp : train::ModelType::Step2Motion;
+        config.model_type = std::string(type) == "mlp" ? model::ModelType::Mlp : model::ModelType::Step2Motion;
         config.hidden_dim = std::string(type) == "mlp" ? 64 : 32;
         const fs::path a = test::temp_dir(std::string("train_a_") + type), b = test::temp_dir(std::string("train_b_") + type);
         train::TrainOptions straight;
@@ -138,10 +140,10 @@ TEST(Train, InterruptedAndResumedEqualsUninterrupted) {
         finish.resume = true;
         EXPECT_FALSE(train::train_model(config, set, finish).interrupted);
 
-        const auto last_a = train::load_model((a / "last.pt").string());
-        const auto last_b = train::load_model((b / "last.pt").string());
+        const auto last_a = model::load_model((a / "last.pt").string());
+        const auto last_b = model::load_model((b / "last.pt").string());
         EXPECT_TRUE(same_weights(last_a, last_b)) << type;
-        EXPECT_TRUE(same_weights(train::load_model((a / "model.pt").string()), train::load_model((b / "model.pt").string())))
+        EXPECT_TRUE(same_weights(model::load_model((a / "model.pt").string()), model::load_model((b / "model.pt").string())))
             << type;
         EXPECT_EQ(read_log(a / "train_log.jsonl").size(), read_log(b / "train_log.jsonl").size()) << type;
     }
@@ -159,7 +161,7 @@ TEST(Train, ResumeWithMoreEpochsExtendsAFinishedRun) {
     };
     auto root_weights = [&] {
         model::TensorDict root;
-        for (const auto& [k, v] : train::load_model((dir / "model.pt").string()).state())
+        for (const auto& [k, v] : model::load_model((dir / "model.pt").string()).state())
             if (k.rfind("root.", 0) == 0) root[k] = v;
         return root;
     };
@@ -179,7 +181,7 @@ TEST(Train, ResumeWithMoreEpochsExtendsAFinishedRun) {
     const auto root_after = root_weights();
     ASSERT_EQ(root_after.size(), root_before.size());
     for (const auto& [k, v] : root_before) EXPECT_TRUE(torch::equal(v, root_after.at(k))) << k;
-    EXPECT_EQ(train::read_train_config((dir / "config.json").string()).epochs_pose, 4);
+    EXPECT_EQ(model::read_train_config((dir / "config.json").string()).epochs_pose, 4);
 
     // More root epochs: one more root epoch, numbered 3.
     run(4, 3, true);
@@ -202,13 +204,13 @@ TEST(Train, ResumeWithMoreEpochsExtendsAFinishedRun) {
     // A new learning rate takes effect (not the one saved with the optimizer state): with
     // lr 1e-30, two pose batches leave the weights as they were (steps far below float resolution;
     // with lr 1e-3 they would move by ~1e-3).
-    const auto before = train::load_model((dir / "last.pt").string());
+    const auto before = model::load_model((dir / "last.pt").string());
     auto frozen = tiny(5, 3);
     frozen.lr = 1e-30;
     int batches = 0;
     opts.should_stop = [&] { return ++batches > 2; };
     EXPECT_TRUE(train::train_model(frozen, set, opts).interrupted);
-    const auto after = train::load_model((dir / "last.pt").string());
+    const auto after = model::load_model((dir / "last.pt").string());
     EXPECT_EQ(after.config.lr, 1e-30);
     for (const auto& [k, v] : before.state())  // the pose part (the root restarts from model.pt's best)
         if (k.rfind("root.", 0) != 0) {
@@ -221,7 +223,7 @@ TEST(Train, BadConfigsAreRefusedBeforeTraining) {
     const auto set = toy_set(4, 40);
     auto expect_error = [](const std::string& json, const std::string& word) {
         try {
-            train::parse_train_config(json, "cfg.json");
+            model::parse_train_config(json, "cfg.json");
             ADD_FAILURE() << json;
         } catch (const InputError& e) {
             EXPECT_NE(std::string(e.what()).find(word), std::string::npos) << e.what();
@@ -240,13 +242,13 @@ TEST(Train, BadConfigsAreRefusedBeforeTraining) {
     expect_error(R"({"heading_jitter_deg": -1})", "heading_jitter_deg");
     // A new config without the key gets the heading frame; a model file's stored config from before
     // the key is the reference's world frame; an explicit value wins either way.
-    EXPECT_EQ(train::parse_train_config("{}", "cfg.json").representation, train::Representation::Heading);
-    EXPECT_EQ(train::parse_train_config("{}", "model.pt", train::Representation::World).representation, train::Representation::World);
-    EXPECT_EQ(train::parse_train_config(R"({"representation": "heading"})", "model.pt", train::Representation::World).representation,
-              train::Representation::Heading);
-    const auto options = train::parse_train_config(R"({"timestep_power": 0.5, "insole_encoder_layers": 2})", "cfg.json");
+    EXPECT_EQ(model::parse_train_config("{}", "cfg.json").representation, model::Representation::Heading);
+    EXPECT_EQ(model::parse_train_config("{}", "model.pt", model::Representation::World).representation, model::Representation::World);
+    EXPECT_EQ(model::parse_train_config(R"({"representation": "heading"})", "model.pt", model::Representation::World).representation,
+              model::Representation::Heading);
+    const auto options = model::parse_train_config(R"({"timestep_power": 0.5, "insole_encoder_layers": 2})", "cfg.json");
     EXPECT_EQ(options.model_config().insole_encoder_layers, 2);
-    EXPECT_EQ(train::parse_train_config(train::train_config_to_json(options), "again").timestep_power, 0.5);
+    EXPECT_EQ(model::parse_train_config(model::train_config_to_json(options), "again").timestep_power, 0.5);
     auto config = tiny();
     config.input_T = 41;
     EXPECT_THROW(train::check_trainable(config, set, "toy"), InputError);
@@ -260,9 +262,9 @@ TEST(Train, ShippedConfigsAndModelsBuildAndLoad) {
     for (const auto& e : fs::directory_iterator(fs::path(S2M_SOURCE_DIR) / "configs")) {
         if (e.path().extension() != ".json") continue;
         SCOPED_TRACE(e.path().filename().string());
-        const auto config = train::read_train_config(e.path().string());
+        const auto config = model::read_train_config(e.path().string());
         torch::manual_seed(1);
-        auto bundle = train::ModelBundle::create(config);
+        auto bundle = model::ModelBundle::create(config);
         EXPECT_GT(bundle.parameter_count(), 0);
         bundle.train(false);
         torch::NoGradGuard no_grad;
@@ -286,14 +288,15 @@ TEST(Train, ShippedConfigsAndModelsBuildAndLoad) {
     for (const auto& e : fs::directory_iterator(fs::path(S2M_SOURCE_DIR) / "data" / "models")) {
         if (!fs::is_directory(e.path())) continue;
         SCOPED_TRACE(e.path().filename().string());
-        const auto bundle = train::load_model(train::model_file(e.path().string()));
-        const auto config = train::read_train_config((e.path() / "config.json").string());
+        const auto bundle = model::load_model(model::model_file(e.path().string()));
+        const auto config = model::read_train_config((e.path() / "config.json").string());
         EXPECT_EQ(bundle.config.model_type, config.model_type);
         EXPECT_EQ(bundle.config.hidden_dim, config.hidden_dim);
         EXPECT_EQ(bundle.config.input_T, config.input_T);
         EXPECT_EQ(bundle.config.diffusion_T, config.diffusion_T);
         EXPECT_EQ(bundle.stats.pose_mean.size(), 66u);
         EXPECT_EQ(bundle.stats.insole_std.size(), 50u);
+        EXPECT_EQ(bundle.rate_hz, 30);  // written before model files stored their rate: read as 30 Hz
         ++models;
     }
     EXPECT_EQ(models, 3);

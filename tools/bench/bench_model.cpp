@@ -60,7 +60,7 @@ Timing train_step_time(Step2Motion& model, const DiffusionSchedule& sched, bool 
     const int64_t B = 64, W = model->config.input_T;
     model->train();
     torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
-    auto x0 = torch::randn({B, W, kPoseValues}), c = torch::randn({B, W, kInsoleChannels});
+    auto x0 = torch::randn({B, W, s2m::io::kJointValues}), c = torch::randn({B, W, s2m::io::kInsoleChannels});
     auto step = [&] {
         auto t = torch::randint(0, sched.steps() + 1, {B}, torch::kLong);
         auto keep = (torch::rand({B}) > 0.2).to(torch::kFloat);  // condition dropout p = 0.2
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     std::printf("parameters: denoiser %.3f M, conditioning %.3f M\n", n_prior / 1e6, n_control / 1e6);
 
     torch::NoGradGuard ng;
-    auto x = torch::randn({1, cfg.input_T, kPoseValues}), c = torch::randn({1, cfg.input_T, kInsoleChannels});
+    auto x = torch::randn({1, cfg.input_T, s2m::io::kJointValues}), c = torch::randn({1, cfg.input_T, s2m::io::kInsoleChannels});
     auto t = torch::full({1}, 100, torch::kLong);
     const int warm = smoke ? 1 : std::max(5, passes / 10);
     for (bool bf16 : {false, true}) {
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
                     ref.square().mean().sqrt().item<double>());
     }
     // Whole windows: 200 ancestral steps vs a 20-step DDIM, and 8 windows in lockstep.
-    auto c8 = c.expand({8, cfg.input_T, kInsoleChannels}).contiguous();
+    auto c8 = c.expand({8, cfg.input_T, s2m::io::kInsoleChannels}).contiguous();
     for (bool bf16 : {false, true}) {
         if (smoke) break;
         SamplerOptions o;

@@ -1,12 +1,12 @@
 #pragma once
 // The sampler settings a diffusion model should use by default: every candidate (fast sampler with
 // 1-20 steps, one sample or the mean of 8; the 200-step ancestral sampler) scored on clips with
-// ground truth (the validation split), the lowest MPJPE_Legs kept in the model (train::SamplingDefaults).
+// ground truth (the validation split), the lowest MPJPE_Legs kept in the model (model::SamplingDefaults).
 #include <string>
 #include <vector>
 
 #include "step2motion/infer/reconstruct.hpp"
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 
 namespace s2m::eval {
 
@@ -25,7 +25,7 @@ struct TuneOptions {
 
 // Scores every candidate on `clips` (each must carry ground-truth poses) and stores the best in
 // `model.sampling` (chosen_on = `description`). Returns the trials in the order run.
-std::vector<SamplerTrial> choose_sampling_defaults(train::ModelBundle& model, const std::vector<infer::InsoleSequence>& clips,
+std::vector<SamplerTrial> choose_sampling_defaults(model::ModelBundle& model, const std::vector<infer::InsoleSequence>& clips,
                                                    const TuneOptions& options, const std::string& description);
 
 }  // namespace s2m::eval

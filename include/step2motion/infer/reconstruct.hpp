@@ -13,7 +13,7 @@
 #include "step2motion/infer/inputs.hpp"
 #include "step2motion/kinematics/motion.hpp"
 
-namespace s2m::train {
+namespace s2m::model {
 struct ModelBundle;
 }
 
@@ -57,11 +57,11 @@ struct Reconstruction {
 const std::vector<std::string>& attention_components();
 
 // Which of sampler, steps and samples the user set; the others come from the model's stored settings
-// (train::SamplingDefaults) when it has them.
+// (model::SamplingDefaults) when it has them.
 struct SamplerChoice {
     bool sampler = false, steps = false, samples = false;
 };
-ReconstructOptions with_model_defaults(ReconstructOptions options, const train::ModelBundle& model, const SamplerChoice& given);
+ReconstructOptions with_model_defaults(ReconstructOptions options, const model::ModelBundle& model, const SamplerChoice& given);
 
 // The denoising steps the options ask for: 0 = every level of the schedule (ddpm), else N (fast:
 // --steps, default 20).
@@ -72,7 +72,7 @@ int sampler_steps(const ReconstructOptions& options);
 // own random generator), not on the batch it ran in nor on the thread count.
 class Reconstructor {
 public:
-    Reconstructor(train::ModelBundle& model, const ReconstructOptions& options);
+    Reconstructor(model::ModelBundle& model, const ReconstructOptions& options);
     ~Reconstructor();
     std::vector<Reconstruction> run(const std::vector<InsoleSequence>& inputs);
 
@@ -81,7 +81,7 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-std::vector<Reconstruction> reconstruct(train::ModelBundle& model, const std::vector<InsoleSequence>& inputs,
+std::vector<Reconstruction> reconstruct(model::ModelBundle& model, const std::vector<InsoleSequence>& inputs,
                                         const ReconstructOptions& options);
 
 // Window layout of §8 for a sequence of `frames`: starts every W/2 frames; the first window keeps all

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "step2motion/io/channels.hpp"
+
 namespace s2m::io {
 
-constexpr int kPoseValues = 66;   // root displacement (3) + 21 root-relative joints (63), reference §3
-constexpr int kDatasetJoints = 22;
 constexpr int kDatasetFormatVersion = 1;
 
 using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

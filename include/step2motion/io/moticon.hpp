@@ -7,14 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "step2motion/io/channels.hpp"
+
 namespace s2m::io {
 
-constexpr int kPressureCells = 16;
-// Channels per foot in the reference's layout (§2): 16 pressure, 3 acceleration, 3 angular rate,
-// total force, 2 centre of pressure; left foot first, then right (50 in all).
-constexpr int kFootChannels = 25;
-constexpr int kInsoleChannels = 2 * kFootChannels;
-constexpr int kAccOffset = 16, kGyroOffset = 19, kForceOffset = 22, kCopOffset = 23;
 // Sample rates the OpenGo app records at.
 constexpr double kMoticonRates_hz[] = {10, 25, 50, 100};
 

@@ -19,7 +19,7 @@ struct InsoleComponent {
     int offset, count;
     bool pressure, imu;  // pressure cells / force+CoP count as pressure for the ablations
 };
-const std::array<InsoleComponent, kInsoleComponents>& insole_components();
+const std::array<InsoleComponent, io::kInsoleComponents>& insole_components();
 
 // Everything the cross-attention needs from a window's insoles. It does not depend on the diffusion
 // step, so a sampler computes it once per window and reuses it for all steps.

@@ -3,18 +3,9 @@
 // the CLI and the training code can read and print it without pulling LibTorch in.
 #include <string>
 
-namespace s2m::model {
+#include "step2motion/io/channels.hpp"
 
-// Insole layout (reference §2): 25 channels per foot, left then right.
-constexpr int kInsoleChannelsPerFoot = 25;
-constexpr int kInsoleChannels = 50;
-constexpr int kImuChannels = 12;  // acceleration + angular rate, both feet
-constexpr int kInsoleComponents = 8;
-// Pose layout (reference §3): left leg 12, right leg 12, body 39 = 63 root-relative values.
-constexpr int kLegValues = 12;
-constexpr int kBodyValues = 39;
-constexpr int kPoseValues = 63;
-constexpr int kRootValues = 3;
+namespace s2m::model {
 
 // How the pose tokens read the insole embeddings.
 enum class CrossAttentionKind {

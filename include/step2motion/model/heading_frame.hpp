@@ -1,6 +1,6 @@
 #pragma once
 // Yaw turns of pose and insole tensors about world up (Y), one angle per row: the training's yaw
-// augmentation and the heading-frame representation (train::Representation::Heading), where each
+// augmentation and the heading-frame representation (model::Representation::Heading), where each
 // window's poses, root displacements and foot accelerations are turned into the frame of the feet's
 // mean heading (imu::window_heading_rad) and the output is turned back to world.
 #include <torch/torch.h>

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "step2motion/io/dataset.hpp"
+#include "step2motion/model/normalization.hpp"
 
 namespace s2m::train {
 
@@ -23,23 +24,18 @@ struct Clip {
 // The clip's insole headings (frames x 2): stored, or from its poses (imu::insole_heading_from_poses).
 std::vector<float> insole_headings(const Clip& clip);
 
-struct Normalization {
-    std::vector<float> pose_mean, pose_std;      // 66
-    std::vector<float> insole_mean, insole_std;  // 50
-};
-
 // Per-channel mean and std over every frame of `clips` (std < 1e-6 -> 1, reference §2).
-Normalization compute_normalization(const std::vector<Clip>& clips);
+model::Normalization compute_normalization(const std::vector<Clip>& clips);
 
 // The statistics of the same data under a uniformly random rotation about world Y (the training
 // augmentation): horizontal (x, z) components of displacements, joints and world accelerations get
 // mean 0 and the common std sqrt((E[x²] + E[z²]) / 2). Without this, a dataset whose clips mostly
 // head one way normalises rotated batches far outside the unit range.
-Normalization yaw_symmetric(const Normalization& n);
+model::Normalization yaw_symmetric(const model::Normalization& n);
 
 struct TrainingSet {
     std::vector<Clip> train, val;
-    Normalization stats;  // of the training split
+    model::Normalization stats;  // of the training split
     double rate_hz = 30;
     // Mean rest offsets (metres, 22 x 3, canonical joints) of the training clips' skeletons.
     std::vector<Eigen::Vector3d> mean_offsets_m;

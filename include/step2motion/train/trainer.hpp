@@ -4,7 +4,7 @@
 #include <functional>
 #include <string>
 
-#include "step2motion/train/config.hpp"
+#include "step2motion/model/train_config.hpp"
 #include "step2motion/train/data.hpp"
 
 namespace s2m::train {
@@ -30,9 +30,9 @@ struct TrainSummary {
 // MODEL_DIR gets model.pt (best weights + stats + config), last.pt (everything to resume),
 // config.json and train_log.jsonl. With resume, continues from last.pt and ends with the same
 // weights as an uninterrupted run with the same seed.
-TrainSummary train_model(const TrainConfig& config, const TrainingSet& data, const TrainOptions& options);
+TrainSummary train_model(const model::TrainConfig& config, const TrainingSet& data, const TrainOptions& options);
 
 // Checks before any training starts: windows fit, non-empty splits. InputError naming the problem.
-void check_trainable(const TrainConfig& config, const TrainingSet& data, const std::string& data_source);
+void check_trainable(const model::TrainConfig& config, const TrainingSet& data, const std::string& data_source);
 
 }  // namespace s2m::train

@@ -5,7 +5,7 @@
 
 #include "step2motion/model/config.hpp"
 
-namespace s2m::train {
+namespace s2m::model {
 
 enum class ModelType { Step2Motion, Mlp, Transformer, DiffusionStdXattn };
 std::string to_string(ModelType t);
@@ -67,4 +67,4 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
 TrainConfig read_train_config(const std::string& path);
 std::string train_config_to_json(const TrainConfig& c);
 
-}  // namespace s2m::train
+}  // namespace s2m::model

@@ -1,4 +1,4 @@
-#include "step2motion/train/config.hpp"
+#include "step2motion/model/train_config.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -8,7 +8,7 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
 
-namespace s2m::train {
+namespace s2m::model {
 
 std::string to_string(ModelType t) {
     switch (t) {
@@ -182,4 +182,4 @@ std::string train_config_to_json(const TrainConfig& c) {
     return j.dump(2);
 }
 
-}  // namespace s2m::train
+}  // namespace s2m::model

@@ -1,4 +1,4 @@
-#include "step2motion/infer/bench.hpp"
+#include "step2motion/bench/bench.hpp"
 
 #include <chrono>
 #include <fstream>
@@ -18,10 +18,13 @@
 #include "step2motion/model/layers.hpp"
 #include "step2motion/model/memory.hpp"
 #include "step2motion/model/precision.hpp"
+#include "step2motion/model/bundle.hpp"
 #include "step2motion/model/profile.hpp"
-#include "step2motion/train/model_bundle.hpp"
 
-namespace s2m::infer {
+namespace s2m::bench {
+
+using infer::InsoleSequence;
+using infer::ReconstructOptions;
 
 namespace {
 
@@ -88,7 +91,7 @@ std::string sample_moticon(int frames) {
     r.time_s.resize(static_cast<size_t>(frames));
     for (int f = 0; f < frames; ++f) r.time_s[static_cast<size_t>(f)] = f * 0.01;
     for (auto& foot : r.feet) {
-        foot.pressure_n_cm2 = (Eigen::MatrixXf::Random(frames, 16).array().abs() * 10).matrix();
+        foot.pressure_n_cm2 = (Eigen::MatrixXf::Random(frames, io::kPressureCells).array().abs() * 10).matrix();
         foot.pressure_n_cm2 = (foot.pressure_n_cm2 * 4).array().round().matrix() / 4;
         foot.acceleration_g = Eigen::MatrixXf::Random(frames, 3);
         foot.angular_rate_deg_s = Eigen::MatrixXf::Random(frames, 3) * 200;
@@ -133,15 +136,15 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     }
 
     // Networks at the requested size, random weights.
-    train::TrainConfig config;
+    model::TrainConfig config;
     config.hidden_dim = o.hidden_dim;
     config.num_layers = o.num_layers;
     config.input_T = o.window;
-    train::ModelBundle bundle = train::ModelBundle::create(config);
-    bundle.stats.pose_mean.assign(66, 0.f);
-    bundle.stats.pose_std.assign(66, 1.f);
-    bundle.stats.insole_mean.assign(50, 0.f);
-    bundle.stats.insole_std.assign(50, 1.f);
+    model::ModelBundle bundle = model::ModelBundle::create(config);
+    bundle.stats.pose_mean.assign(io::kRootAndJointValues, 0.f);
+    bundle.stats.pose_std.assign(io::kRootAndJointValues, 1.f);
+    bundle.stats.insole_mean.assign(io::kInsoleChannels, 0.f);
+    bundle.stats.insole_std.assign(io::kInsoleChannels, 1.f);
     // The networks' figures on the requested device; parsing and GEMM above are the CPU's.
     const torch::Device dev(model::resolve_device(o.device));
     const auto on_dev = torch::TensorOptions().device(dev);
@@ -160,8 +163,8 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     j["fast_kernels"] = model::kernels::isa();
 
     // One denoiser pass, batch 1, cached conditioning (as the sampler runs it).
-    auto x = torch::randn({1, o.window, 63}, on_dev);
-    auto c = torch::randn({1, o.window, 50}, on_dev);
+    auto x = torch::randn({1, o.window, io::kJointValues}, on_dev);
+    auto c = torch::randn({1, o.window, io::kInsoleChannels}, on_dev);
     auto t1 = torch::full({1}, 100, on_dev.dtype(torch::kLong));
     // The pass runs inside one inference/autocast scope, as in the sampler (weights cast once).
     auto time_passes = [&](bool bf16, int passes, const std::function<void(const std::function<void()>&)>& measure) {
@@ -198,8 +201,8 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     auto params = bundle.diffusion->parameters();
     torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
     const int64_t B = 64;
-    auto x0 = torch::randn({B, o.window, 63}, on_dev);
-    auto cb = torch::randn({B, o.window, 50}, on_dev);
+    auto x0 = torch::randn({B, o.window, io::kJointValues}, on_dev);
+    auto cb = torch::randn({B, o.window, io::kInsoleChannels}, on_dev);
     auto train_step = [&](bool bf16) {
         auto t = torch::randint(0, config.diffusion_T + 1, {B}, on_dev.dtype(torch::kLong));
         auto x_t = schedule.q_sample(x0, t, torch::randn_like(x0));
@@ -233,11 +236,12 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     }
     bundle.train(false);
 
-    // Random insoles of `seconds` at 30 Hz, and the options every reconstruction figure shares.
-    const auto random_sequence = [](const char* name, double seconds) {
+    // Random insoles of `seconds` at the model's rate, and the options every reconstruction figure shares.
+    const auto random_sequence = [&bundle](const char* name, double seconds) {
         InsoleSequence seq;
         seq.name = name;
-        seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(seconds * 30), 50);
+        seq.rate_hz = bundle.rate_hz;
+        seq.insoles = Eigen::MatrixXf::Random(static_cast<int>(seconds * bundle.rate_hz), io::kInsoleChannels);
         seq.insole_heading_rad = 3 * Eigen::MatrixXf::Random(seq.insoles.rows(), 2);  // heading-frame models turn windows
         return seq;
     };
@@ -250,13 +254,13 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
         // sampler, in the precision auto picks.
         const InsoleSequence seq = random_sequence("bench", o.motion_s);
         ReconstructOptions ro = base;
-        const double full = best_of(1, [&] { reconstruct(bundle, {seq}, ro); });
+        const double full = best_of(1, [&] { infer::reconstruct(bundle, {seq}, ro); });
         report("reconstruct_rtf_200", full / o.motion_s);
         ro.sampler = "fast";
         ro.steps = 20;
-        const double fast = best_of(o.quick ? 1 : 3, [&] { reconstruct(bundle, {seq}, ro); });
+        const double fast = best_of(o.quick ? 1 : 3, [&] { infer::reconstruct(bundle, {seq}, ro); });
         report("reconstruct_rtf_fast", fast / o.motion_s);
-        if (o.profile) log_profile("a reconstruction, 20-step fast sampler", model::profile_ops([&] { reconstruct(bundle, {seq}, ro); }));
+        if (o.profile) log_profile("a reconstruction, 20-step fast sampler", model::profile_ops([&] { infer::reconstruct(bundle, {seq}, ro); }));
     }
     if (o.hour_s > 0) {
         // Peak resident memory of reconstructing o.hour_s seconds (an hour by default) with the fast
@@ -267,7 +271,7 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
         ro.steps = 2;
         model::release_cpu_cache();
         reset_peak_rss();
-        reconstruct(bundle, {seq}, ro);
+        infer::reconstruct(bundle, {seq}, ro);
         report("reconstruct_1h_peak_mb", peak_rss_mb());
     }
     const auto blas = blas_info();
@@ -277,4 +281,4 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
     return j;
 }
 
-}  // namespace s2m::infer
+}  // namespace s2m::bench

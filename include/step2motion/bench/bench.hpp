@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-namespace s2m::infer {
+namespace s2m::bench {
 
 struct BenchOptions {
     int hidden_dim = 256, num_layers = 2, window = 100;  // the paper's size
@@ -21,4 +21,4 @@ struct BenchOptions {
 
 nlohmann::json run_benchmarks(const BenchOptions& options);
 
-}  // namespace s2m::infer
+}  // namespace s2m::bench

@@ -1,4 +1,4 @@
-#include "step2motion/train/model_bundle.hpp"
+#include "step2motion/model/bundle.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -9,7 +9,7 @@
 #include "step2motion/core/files.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 
-namespace s2m::train {
+namespace s2m::model {
 
 namespace {
 const char* kFormatName = "step2motion-model";
@@ -137,6 +137,7 @@ void save_model(const std::string& path, const ModelBundle& b, const model::Tens
     g.insert("s2m.format_version", static_cast<int64_t>(kModelFormatVersion));
     g.insert("s2m.train_config", train_config_to_json(b.config));
     g.insert("s2m.model_type", to_string(b.config.model_type));
+    g.insert("s2m.rate_hz", b.rate_hz);
     for (const auto& [k, v] : extra_text) g.insert("text." + k, v);
     for (const auto& [k, v] : b.state()) g.insert(k, v.detach().to(torch::kCPU).contiguous());
     g.insert("stats.pose_mean", to_tensor(b.stats.pose_mean));
@@ -200,14 +201,21 @@ ModelBundle load_model(const std::string& path, model::TensorDict* extra, std::m
             if (!std::isfinite(x)) fail_input(path, 0, std::string("statistics '") + key + "' has non-finite values");
         return v;
     };
-    b.stats.pose_mean = stat("stats.pose_mean", 66);
-    b.stats.pose_std = stat("stats.pose_std", 66);
-    b.stats.insole_mean = stat("stats.insole_mean", 50);
-    b.stats.insole_std = stat("stats.insole_std", 50);
+    b.stats.pose_mean = stat("stats.pose_mean", io::kRootAndJointValues);
+    b.stats.pose_std = stat("stats.pose_std", io::kRootAndJointValues);
+    b.stats.insole_mean = stat("stats.insole_mean", io::kInsoleChannels);
+    b.stats.insole_std = stat("stats.insole_std", io::kInsoleChannels);
     for (float s : b.stats.pose_std)
         if (!(s > 0)) fail_input(path, 0, "statistics 'stats.pose_std' has values <= 0");
     for (float s : b.stats.insole_std)
         if (!(s > 0)) fail_input(path, 0, "statistics 'stats.insole_std' has values <= 0");
+    // Older files have no rate: their models were all trained at 30 Hz.
+    auto rate = g.find("s2m.rate_hz");
+    if (rate != g.end()) {
+        if (!rate->value().isDouble() || !(rate->value().toDouble() > 0 && rate->value().toDouble() <= 1000))
+            fail_input(path, 0, "s2m.rate_hz: expected a frame rate in (0, 1000] Hz");
+        b.rate_hz = rate->value().toDouble();
+    }
     auto sd = g.find("s2m.sampling_defaults");
     if (sd != g.end()) {
         const std::string where = path + " (stored sampler settings)";
@@ -247,4 +255,4 @@ std::string model_file(const std::string& p) {
     return p;
 }
 
-}  // namespace s2m::train
+}  // namespace s2m::model

@@ -11,10 +11,10 @@
 #include "step2motion/model/baselines.hpp"
 #include "step2motion/model/checkpoint.hpp"
 #include "step2motion/model/networks.hpp"
-#include "step2motion/train/config.hpp"
-#include "step2motion/train/data.hpp"
+#include "step2motion/model/train_config.hpp"
+#include "step2motion/model/normalization.hpp"
 
-namespace s2m::train {
+namespace s2m::model {
 
 constexpr int kModelFormatVersion = 1;
 
@@ -39,6 +39,7 @@ struct ModelBundle {
     Normalization stats;
     kin::Skeleton skeleton;                            // default output skeleton (canonical)
     SamplingDefaults sampling;                         // stored sampler settings (diffusion models)
+    double rate_hz = 30;                               // frame rate of its training data (files without it: 30)
 
     // Builds untrained networks for `config` (seeded by the caller through torch::manual_seed).
     static ModelBundle create(const TrainConfig& config);
@@ -67,4 +68,4 @@ std::string model_file(const std::string& model_dir_or_file);
 torch::Tensor to_tensor(const std::vector<float>& v);
 std::vector<float> to_vector(const torch::Tensor& t);
 
-}  // namespace s2m::train
+}  // namespace s2m::model
