@@ -119,7 +119,14 @@ FeetRoot feet_root(const Eigen::MatrixXf& channels, double rate_hz, const ZuptOp
         out.feet[foot] = foot_path(channels.middleCols(base + io::kAccOffset, 3), channels.col(base + io::kForceOffset),
                                    channels.middleCols(base + io::kGyroOffset, 3), rate_hz, o);
     }
-    Eigen::MatrixXd mean = 0.5 * (out.feet[0].position_m + out.feet[1].position_m);
+    // A foot never found in stance (a dead insole, or a clip too short for one) does not travel in
+    // foot_path, but the body does: then the other foot's path alone is the body's (each foot covers
+    // the whole distance), not half of it.
+    bool anchored[2];
+    for (int foot = 0; foot < 2; ++foot)
+        anchored[foot] = std::any_of(out.feet[foot].stance.begin(), out.feet[foot].stance.end(), [](unsigned char s) { return s != 0; });
+    Eigen::MatrixXd mean = anchored[0] == anchored[1] ? Eigen::MatrixXd(0.5 * (out.feet[0].position_m + out.feet[1].position_m))
+                                                      : out.feet[anchored[0] ? 0 : 1].position_m;
     mean.col(1).setZero();  // Y up: the feet say where the body goes, not how high the pelvis is
     out.position_m = centred_average(mean, smoothing_window_frames(rate_hz, o));
     return out;

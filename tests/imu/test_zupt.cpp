@@ -94,6 +94,24 @@ TEST(Zupt, AFootNeverLoadedDoesNotTravel) {
     EXPECT_EQ(p.position_m.norm(), 0.0);
 }
 
+// Both insoles of a walk, the right one dead (no force, no acceleration): the root follows the left
+// foot alone and covers the whole distance, not half of it.
+TEST(Zupt, ADeadInsoleLeavesTheRootToTheOtherFoot) {
+    const double rate_hz = 100;
+    const Gait g = synthetic_gait(rate_hz, 6, 0.75, Eigen::Vector3d::Zero(), 0.0, 3);
+    Eigen::MatrixXf channels = Eigen::MatrixXf::Zero(g.acc_g.rows(), io::kInsoleChannels);
+    channels.middleCols(io::kAccOffset, 3) = g.acc_g;
+    channels.col(io::kForceOffset) = g.force_n;
+    const imu::FeetRoot dead = imu::feet_root(channels, rate_hz);
+    EXPECT_NEAR(dead.position_m.bottomRows(1)(0, 2), dead.feet[0].position_m.bottomRows(1)(0, 2), 1e-9);
+    EXPECT_NEAR(dead.position_m.bottomRows(1)(0, 2), g.travelled_m, 0.06 * g.travelled_m);
+    // Both insoles alive (the same foot twice): their mean, the same distance.
+    channels.middleCols(io::kRightFootOffset + io::kAccOffset, 3) = g.acc_g;
+    channels.col(io::kRightFootOffset + io::kForceOffset) = g.force_n;
+    const imu::FeetRoot both = imu::feet_root(channels, rate_hz);
+    EXPECT_NEAR(both.position_m.bottomRows(1)(0, 2), dead.position_m.bottomRows(1)(0, 2), 1e-9);
+}
+
 TEST(Zupt, CentredAverageKeepsEndsAndLines) {
     Eigen::MatrixXd x(9, 1);
     for (int i = 0; i < 9; ++i) x(i, 0) = 2.0 * i + 1;
