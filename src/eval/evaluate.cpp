@@ -45,7 +45,8 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
     if (o.models.empty()) fail_input("evaluate: give at least one --model");
     if (o.seeds < 1) fail_input("--seeds: expected at least 1");
     // The clips are read once, at the models' frame rate: models of different rates go in separate runs.
-    const double rate_hz = model::load_model(model::model_file(o.models[0])).rate_hz;
+    model::ModelBundle first = model::load_model(model::model_file(o.models[0]));
+    const double rate_hz = first.rate_hz;
     const auto inputs = infer::load_inputs({o.data}, o.split, rate_hz);
     for (const auto& in : inputs)
         if (in.poses.rows() != in.frames()) fail_input(o.data, 0, "clip " + in.name + " has no ground-truth poses");
@@ -58,7 +59,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
     }
     nlohmann::json all = nlohmann::json::object();
     for (size_t mi = 0; mi < o.models.size(); ++mi) {
-        model::ModelBundle model = model::load_model(model::model_file(o.models[mi]));
+        model::ModelBundle model = mi == 0 ? std::move(first) : model::load_model(model::model_file(o.models[mi]));
         if (std::abs(model.rate_hz - rate_hz) > 1e-6)
             fail_input(o.models[mi], 0, "trained at " + std::to_string(model.rate_hz) + " Hz, the first model at " + std::to_string(rate_hz) +
                                             " Hz: evaluate models of one frame rate together");

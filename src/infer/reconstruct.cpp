@@ -238,7 +238,7 @@ private:
         for (const auto& keys : batches_by_length(opt_.max_batch_rows)) {
             model::Autocast autocast(opt_.bf16, device_);
             const auto batch = insole_batch(keys);
-            write_kept(keys, bundle_.mlp ? bundle_.mlp->forward(batch) : bundle_.transformer->forward(batch), 3, io::kJointValues, 1.f);
+            write_kept(keys, bundle_.mlp ? bundle_.mlp->forward(batch) : bundle_.transformer->forward(batch), io::kRootValues, io::kJointValues, 1.f);
             progress_->advance(static_cast<int64_t>(keys.size()));
         }
     }
@@ -378,7 +378,7 @@ private:
         }
         // Poses: the mean over samples, denormalised, into the kept frames.
         const auto mean_pose = x0.view({n, K, L, io::kJointValues}).mean(1);
-        write_kept(keys, mean_pose, 3, io::kJointValues, 1.f);
+        write_kept(keys, mean_pose, io::kRootValues, io::kJointValues, 1.f);
         if (opt_.details && !attention.empty()) write_attention(keys, attention, L);
     }
 
