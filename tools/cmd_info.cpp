@@ -1,5 +1,7 @@
 // s2m info: a summary of any file the toolkit reads, or of the system (--system).
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include "step2motion/model/precision.hpp"
 #include "step2motion/io/dataset.hpp"
 #include "step2motion/io/moticon.hpp"
+#include "step2motion/io/motion.hpp"
 #include "step2motion/kinematics/motion.hpp"
 #include "step2motion/model/threads.hpp"
 #include "step2motion/model/bundle.hpp"
@@ -21,7 +24,7 @@ namespace {
 
 struct InfoOptions {
     std::vector<std::string> files;
-    bool json = false, system = false;
+    bool json = false, system = false, compare = false;
     std::string scale = "auto";
 };
 
@@ -42,6 +45,8 @@ nlohmann::json system_info() {
     j["blas_threads"] = blas.threads;
     j["openblas_coretype_env"] = blas.coretype_env;
     j["torch_threads"] = s2m::model::compute_threads();
+    j["torch_version"] = TORCH_VERSION;
+    j["cuda_devices"] = static_cast<int>(torch::cuda::device_count());  // 0 with Debian's CPU-only LibTorch
     j["fast_kernels"] = s2m::model::kernels::isa();
     // What --precision auto picks here, and the probe's figures behind it.
     const auto probe = s2m::model::probe_precision();
@@ -52,8 +57,8 @@ nlohmann::json system_info() {
 
 nlohmann::json bvh_info(const std::string& path, const std::string& scale_opt) {
     const s2m::io::Bvh bvh = s2m::io::read_bvh(path);
-    const double scale = scale_opt == "auto" ? s2m::kin::detect_bvh_scale(bvh) : std::stod(scale_opt);
-    const s2m::kin::Motion m = s2m::kin::motion_from_bvh(bvh, scale);
+    const double scale = scale_opt == "auto" ? s2m::io::detect_bvh_scale(bvh) : std::stod(scale_opt);
+    const s2m::io::Motion m = s2m::io::motion_from_bvh(bvh, scale);
     double distance = 0;
     for (int f = 1; f < m.frames; ++f) {
         Eigen::Vector3d d = m.translation(f, 0) - m.translation(f - 1, 0);
@@ -173,17 +178,45 @@ nlohmann::json s2m::cli::file_info(const std::string& path, const std::string& s
     s2m::fail_input(path, 0, "unknown file type '" + ext + "', expected .bvh, .txt (Moticon), .h5 (dataset) or .pt (model)");
 }
 
+namespace {
+// --compare A.bvh B.bvh: the same skeleton's joints frame by frame.
+nlohmann::json compare_bvh(const std::string& a_path, const std::string& b_path, const std::string& scale_opt) {
+    auto motion = [&](const std::string& path) {
+        const s2m::io::Bvh bvh = s2m::io::read_bvh(path);
+        return s2m::io::motion_from_bvh(bvh, scale_opt == "auto" ? s2m::io::detect_bvh_scale(bvh) : std::stod(scale_opt));
+    };
+    const s2m::io::Motion a = motion(a_path), b = motion(b_path);
+    const s2m::kin::JointDistance d = s2m::kin::joint_distance(a, b, a_path + " vs " + b_path);
+    nlohmann::json j;
+    j["compare"] = {a_path, b_path};
+    j["frames"] = a.frames;
+    j["joints"] = a.skeleton.size();
+    j["max_joint_distance_m"] = d.max_m;
+    j["mean_joint_distance_m"] = d.mean_m;
+    j["max_at_frame"] = d.frame;
+    j["max_at_joint"] = d.joint >= 0 ? a.skeleton.names[static_cast<size_t>(d.joint)] : "";
+    return j;
+}
+}  // namespace
+
 static std::function<int()> setup_info(CLI::App& app) {
     auto opt = std::make_shared<InfoOptions>();
     app.add_option("files", opt->files, "files to summarise");
     app.add_flag("--json", opt->json, "print JSON");
     app.add_flag("--system", opt->system, "CPU, BLAS kernel, threads, bf16/AMX support");
     app.add_option("--scale", opt->scale, "BVH units: auto or metres per unit");
+    app.add_flag("--compare", opt->compare,
+                 "two BVH files of one skeleton: the largest and mean distance of a joint between them, frame by frame");
     return [opt]() {
         if (!opt->system && opt->files.empty()) s2m::fail_input("info: give a file or --system");
+        if (opt->compare && opt->files.size() != 2)
+            s2m::fail_input("info --compare: expected two BVH files, got " + std::to_string(opt->files.size()));
         nlohmann::json all = nlohmann::json::array();
         if (opt->system) all.push_back(system_info());
-        for (const auto& f : opt->files) all.push_back(s2m::cli::file_info(f, opt->scale));
+        if (opt->compare)
+            all.push_back(compare_bvh(opt->files[0], opt->files[1], opt->scale));
+        else
+            for (const auto& f : opt->files) all.push_back(s2m::cli::file_info(f, opt->scale));
         if (opt->json) {
             std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
         } else {

@@ -23,7 +23,7 @@ struct ReconstructCli {
 };
 
 // Root height at rest for recordings without mocap: the hips above the lowest joint.
-Eigen::Vector3d standing_root(const s2m::kin::Skeleton& s) {
+Eigen::Vector3d standing_root(const s2m::io::Skeleton& s) {
     double lowest = 0;
     for (const auto& p : s.rest_positions()) lowest = std::min(lowest, p.y());
     return Eigen::Vector3d(0, -lowest + 0.03, 0);
@@ -67,12 +67,12 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
         s2m::model::ModelBundle model = s2m::model::load_model(s2m::model::model_file(opt->model));
         const double rate_hz = model.rate_hz;
         const auto inputs = s2m::infer::load_inputs(opt->inputs, opt->split, rate_hz);
-        s2m::kin::Skeleton given;
+        s2m::io::Skeleton given;
         if (!opt->skeleton.empty()) {
             const auto bvh = s2m::io::read_bvh(opt->skeleton);
             const auto map = s2m::kin::load_joint_map(opt->map);
-            const double scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::kin::detect_bvh_scale(bvh);
-            given = s2m::kin::retarget_to_canonical(s2m::kin::motion_from_bvh(bvh, scale), map, opt->skeleton).skeleton;
+            const double scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::io::detect_bvh_scale(bvh);
+            given = s2m::kin::retarget_to_canonical(s2m::io::motion_from_bvh(bvh, scale), map, opt->skeleton).skeleton;
         }
         opt->options.device = s2m::model::resolve_device(opt->options.device);
         opt->options.bf16 = s2m::model::resolve_precision(opt->precision, opt->options.device) == s2m::model::Precision::Bf16;
@@ -88,13 +88,13 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
         fs::create_directories(opt->out);
         for (size_t i = 0; i < inputs.size(); ++i) {
             const auto& in = inputs[i];
-            s2m::kin::Skeleton skeleton = model.skeleton;
+            s2m::io::Skeleton skeleton = model.skeleton;
             if (!given.names.empty()) skeleton = given;
             else if (in.offsets_m.size() == 22) skeleton.offsets_m = in.offsets_m;
             const Eigen::Vector3d start = in.has_root_start ? in.root_start_m : standing_root(skeleton);
             const auto motion = s2m::infer::motion_from_poses(results[i].poses, skeleton, rate_hz, start);
             const std::string bvh_path = (fs::path(opt->out) / (in.name + ".bvh")).string();
-            s2m::io::write_bvh(bvh_path, s2m::kin::bvh_from_motion(motion), {6});
+            s2m::io::write_bvh(bvh_path, s2m::io::bvh_from_motion(motion), {6});
             const auto pos = s2m::infer::positions_from_poses(results[i].poses, start);
             const auto steps = s2m::infer::count_steps(pos);
             double distance = 0;

@@ -8,6 +8,7 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/progress.hpp"
 #include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/kinematics/motion.hpp"
 
 namespace {
 struct RetargetOptions {
@@ -32,7 +33,7 @@ static std::function<int()> setup_retarget(CLI::App& app) {
         for (const auto& input : opt->inputs) {
             const s2m::io::Bvh bvh = s2m::io::read_bvh(input);
             double scale;
-            if (opt->scale == "auto") scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::kin::detect_bvh_scale(bvh);
+            if (opt->scale == "auto") scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::io::detect_bvh_scale(bvh);
             else {
                 try {
                     scale = std::stod(opt->scale);
@@ -41,11 +42,11 @@ static std::function<int()> setup_retarget(CLI::App& app) {
                 }
                 if (!(scale > 0)) s2m::fail_input("--scale " + opt->scale + ": expected a positive number");
             }
-            s2m::kin::Motion m = s2m::kin::motion_from_bvh(bvh, scale);
+            s2m::io::Motion m = s2m::io::motion_from_bvh(bvh, scale);
             if (opt->fps > 0) m = s2m::kin::resample(m, opt->fps);
-            const s2m::kin::Motion canon = s2m::kin::retarget_to_canonical(m, map, input);
+            const s2m::io::Motion canon = s2m::kin::retarget_to_canonical(m, map, input);
             const std::string out = (fs::path(opt->out) / fs::path(input).filename()).string();
-            s2m::io::write_bvh(out, s2m::kin::bvh_from_motion(canon), {6});
+            s2m::io::write_bvh(out, s2m::io::bvh_from_motion(canon), {6});
             spdlog::info("{} -> {} ({} frames at {:g} fps, scale {:g} m/unit, height {:.2f} m)", input, out,
                          canon.frames, canon.fps, scale, canon.skeleton.rest_height_m());
             progress.advance();

@@ -99,7 +99,7 @@ static std::function<int()> setup_synth(CLI::App& app) {
             const s2m::io::Bvh bvh = s2m::io::read_bvh(input);
             double scale;
             if (opt->scale == "auto") {
-                scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::kin::detect_bvh_scale(bvh);
+                scale = map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::io::detect_bvh_scale(bvh);
             } else {
                 try {
                     scale = std::stod(opt->scale);
@@ -109,8 +109,8 @@ static std::function<int()> setup_synth(CLI::App& app) {
                 if (!(scale > 0)) s2m::fail_input("--scale " + opt->scale + ": expected a positive number");
             }
             if (bvh.num_frames < 2) s2m::fail_input(input, 0, "expected at least 2 motion frames");
-            const s2m::kin::Motion source = s2m::kin::motion_from_bvh(bvh, scale);
-            s2m::kin::Motion canon = s2m::kin::retarget_to_canonical(source, map, input);
+            const s2m::io::Motion source = s2m::io::motion_from_bvh(bvh, scale);
+            s2m::io::Motion canon = s2m::kin::retarget_to_canonical(source, map, input);
             if (const int dropped = s2m::synth::drop_leading_rest_frames(canon))
                 spdlog::info("{}: dropped {} leading rest-pose frame(s)", input, dropped);
             const std::string seq = fs::path(input).stem().string();
@@ -119,7 +119,7 @@ static std::function<int()> setup_synth(CLI::App& app) {
             // One person as captured, or each virtual person of --variants.
             for (int v = opt->variants > 0 ? 1 : 0; v <= opt->variants; ++v) {
                 s2m::synth::SynthOptions person = so;
-                s2m::kin::Motion motion = canon;
+                s2m::io::Motion motion = canon;
                 std::string subject = opt->subject;
                 double weight_kg = opt->weight_kg;
                 int insole_size = opt->insole_size;

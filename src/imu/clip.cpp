@@ -13,6 +13,7 @@
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/io/sync.hpp"
 #include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/kinematics/motion.hpp"
 
 namespace s2m::imu {
 
@@ -56,15 +57,15 @@ void sample_column(const Eigen::MatrixXf& src, int col, const std::vector<double
 
 }  // namespace
 
-kin::Motion motion_from_mvnx(const io::Mvnx& x) {
+io::Motion motion_from_mvnx(const io::Mvnx& x) {
     const int ns = x.segment_count();
-    kin::Motion m;
+    io::Motion m;
     m.skeleton.names = x.segments;
     m.skeleton.parents = x.parents;
     for (int s = 0; s < ns; ++s) {
         const int p = x.parents[static_cast<size_t>(s)];
-        m.skeleton.offsets_m.push_back(p < 0 ? kin::Vec3::Zero()
-                                             : kin::Vec3(x.reference_positions_m[static_cast<size_t>(s)] -
+        m.skeleton.offsets_m.push_back(p < 0 ? s2m::Vec3::Zero()
+                                             : s2m::Vec3(x.reference_positions_m[static_cast<size_t>(s)] -
                                                          x.reference_positions_m[static_cast<size_t>(p)]));
         m.skeleton.end_sites_m.emplace_back();
     }
@@ -74,7 +75,7 @@ kin::Motion motion_from_mvnx(const io::Mvnx& x) {
             fail_input(x.source, 0, "segment '" + x.segments[static_cast<size_t>(s)] + "' is listed before its parent");
     m.fps = x.frame_rate_hz;
     m.resize(x.frames);
-    kin::QuatVector world(static_cast<size_t>(ns));
+    s2m::QuatVector world(static_cast<size_t>(ns));
     for (int f = 0; f < x.frames; ++f) {
         for (int s = 0; s < ns; ++s) {
             const size_t k = static_cast<size_t>(f) * ns + s;
@@ -88,7 +89,7 @@ kin::Motion motion_from_mvnx(const io::Mvnx& x) {
     return m;
 }
 
-kin::Motion load_mocap(const std::string& path, const std::string& map, const std::string& bvh_scale, std::string* map_used) {
+io::Motion load_mocap(const std::string& path, const std::string& map, const std::string& bvh_scale, std::string* map_used) {
     const std::string ext = lower_ext(path);
     if (ext == ".mvnx") {
         if (map_used) *map_used = map == "auto" ? "xsens" : map;
@@ -98,7 +99,7 @@ kin::Motion load_mocap(const std::string& path, const std::string& map, const st
     const io::Bvh bvh = io::read_bvh(path);
     std::string chosen = map;
     if (map == "auto") {
-        const kin::Skeleton probe = kin::skeleton_from_bvh(bvh, 1.0);
+        const io::Skeleton probe = io::skeleton_from_bvh(bvh, 1.0);
         chosen.clear();
         for (const char* preset : {"step2motion", "xsens", "cmu", "mixamo", "snu", "daz"}) {
             try {
@@ -115,7 +116,7 @@ kin::Motion load_mocap(const std::string& path, const std::string& map, const st
     double scale = 0;
     if (bvh_scale == "auto") {
         const kin::JointMap jm = kin::load_joint_map(chosen);
-        scale = jm.scale_m_per_unit ? *jm.scale_m_per_unit : kin::detect_bvh_scale(bvh);
+        scale = jm.scale_m_per_unit ? *jm.scale_m_per_unit : io::detect_bvh_scale(bvh);
     } else {
         try {
             scale = std::stod(bvh_scale);
@@ -124,11 +125,11 @@ kin::Motion load_mocap(const std::string& path, const std::string& map, const st
         }
         if (!(scale > 0)) fail_input("--scale " + bvh_scale + ": expected auto or a positive number of metres per unit");
     }
-    return kin::motion_from_bvh(bvh, scale);
+    return io::motion_from_bvh(bvh, scale);
 }
 
-kin::Motion sample_motion(const kin::Motion& m, const std::vector<double>& idx, double fps) {
-    kin::Motion out;
+io::Motion sample_motion(const io::Motion& m, const std::vector<double>& idx, double fps) {
+    io::Motion out;
     out.skeleton = m.skeleton;
     out.fps = fps;
     out.resize(static_cast<int>(idx.size()));
@@ -141,24 +142,24 @@ kin::Motion sample_motion(const kin::Motion& m, const std::vector<double>& idx, 
         const double w = x - i0;
         const int f = static_cast<int>(k);
         for (int j = 0; j < J; ++j) {
-            out.rotation(f, j) = w == 0 ? m.rotation(i0, j) : kin::slerp(m.rotation(i0, j), m.rotation(i1, j), w).normalized();
+            out.rotation(f, j) = w == 0 ? m.rotation(i0, j) : s2m::slerp(m.rotation(i0, j), m.rotation(i1, j), w).normalized();
             out.translation(f, j) = (1 - w) * m.translation(i0, j) + w * m.translation(i1, j);
         }
     }
     return out;
 }
 
-io::RowMatrixXf poses_from_motion(const kin::Motion& c, Eigen::Vector3d* root_start_m) {
-    const std::vector<kin::Vec3> p = kin::forward_kinematics(c);
+io::RowMatrixXf poses_from_motion(const io::Motion& c, Eigen::Vector3d* root_start_m) {
+    const std::vector<s2m::Vec3> p = kin::forward_kinematics(c);
     const int J = c.skeleton.size();
     const int n = c.frames;
     io::RowMatrixXf poses(std::max(0, n - 1), io::kRootAndJointValues);
     for (int f = 1; f < n; ++f) {
-        const kin::Vec3& root = p[static_cast<size_t>(f) * J];
-        const kin::Vec3 d = root - p[static_cast<size_t>(f - 1) * J];
+        const s2m::Vec3& root = p[static_cast<size_t>(f) * J];
+        const s2m::Vec3 d = root - p[static_cast<size_t>(f - 1) * J];
         for (int a = 0; a < 3; ++a) poses(f - 1, a) = static_cast<float>(d[a]);
         for (int j = 1; j < J; ++j) {
-            const kin::Vec3 r = p[static_cast<size_t>(f) * J + j] - root;
+            const s2m::Vec3 r = p[static_cast<size_t>(f) * J + j] - root;
             for (int a = 0; a < 3; ++a) poses(f - 1, 3 * j + a) = static_cast<float>(r[a]);
         }
     }
@@ -173,7 +174,7 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
     if (!src.sync.empty()) sync = io::read_sync_csv(src.sync);
     const io::MoticonRecording rec = io::read_moticon(src.insoles);
     std::string map_used;
-    const kin::Motion mocap = load_mocap(src.mocap, src.map, o.bvh_scale, &map_used);
+    const io::Motion mocap = load_mocap(src.mocap, src.map, o.bvh_scale, &map_used);
     const double ins_hz = rec.rate_hz, moc_hz = mocap.fps;
 
     // Synchronised spans.
@@ -208,9 +209,9 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
     }
 
     // Mocap: resample the source skeleton, then retarget (cheaper than retargeting every 240 Hz frame).
-    const kin::Motion sampled = sample_motion(mocap, idx_m, o.target_hz);
+    const io::Motion sampled = sample_motion(mocap, idx_m, o.target_hz);
     const kin::JointMap jm = kin::load_joint_map(map_used);
-    const kin::Motion canon = kin::retarget_to_canonical(sampled, jm, src.mocap);
+    const io::Motion canon = kin::retarget_to_canonical(sampled, jm, src.mocap);
 
     // Insoles at the target rate; accelerations rotated to world with the mocap foot orientation.
     Eigen::MatrixXf raw = io::insole_channels(rec);
@@ -218,10 +219,10 @@ io::DatasetClip build_clip(const io::RecordingSource& src, const ClipOptions& o)
     Eigen::Matrix<unsigned char, Eigen::Dynamic, 2, Eigen::RowMajor> valid(n, 2);
     sample_foot(raw, rec.feet[0].valid, 0, idx_l, ins, valid, 0);
     sample_foot(raw, rec.feet[1].valid, io::kFootChannels, idx_r, ins, valid, 1);
-    kin::QuatVector world;
+    s2m::QuatVector world;
     kin::forward_kinematics(canon, &world);
     const int J = canon.skeleton.size();
-    kin::QuatVector lf(static_cast<size_t>(n)), rf(static_cast<size_t>(n));
+    s2m::QuatVector lf(static_cast<size_t>(n)), rf(static_cast<size_t>(n));
     for (long k = 0; k < n; ++k) {
         lf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::LeftFoot];
         rf[static_cast<size_t>(k)] = world[static_cast<size_t>(k) * J + kin::RightFoot];

@@ -48,7 +48,7 @@ Quat exp_rotation(const Vec3& omega_rad_s, double dt) {
 
 }  // namespace
 
-Quat insole_frame_in_foot(const kin::Skeleton& s, int foot) {
+Quat insole_frame_in_foot(const io::Skeleton& s, int foot) {
     const int toe_j = foot == 0 ? kin::LeftToeBase : kin::RightToeBase;
     if (!kin::is_canonical(s)) fail_input("insole_frame_in_foot: expected the canonical 22-joint skeleton");
     // Rest pose: all rotations identity, so the foot's local axes are the world axes.

@@ -13,6 +13,7 @@
 #include "step2motion/imu/zupt.hpp"
 #include "step2motion/infer/contacts.hpp"
 #include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/kinematics/motion.hpp"
 #include "step2motion/model/baselines.hpp"
 #include "step2motion/model/conditioning.hpp"
 #include "step2motion/model/device.hpp"
@@ -488,7 +489,7 @@ MotionOut positions_from_poses(const Eigen::MatrixXf& poses, const Eigen::Vector
     return m;
 }
 
-kin::Motion motion_from_poses(const Eigen::MatrixXf& poses, const kin::Skeleton& skeleton, double fps,
+io::Motion motion_from_poses(const Eigen::MatrixXf& poses, const io::Skeleton& skeleton, double fps,
                               const Eigen::Vector3d& root_start_m) {
     const MotionOut m = positions_from_poses(poses, root_start_m);
     return kin::inverse_kinematics(skeleton, m.joints_m, static_cast<int>(poses.rows()), fps);

@@ -7,6 +7,7 @@
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
+#include "step2motion/kinematics/motion.hpp"
 
 namespace s2m::kin {
 
@@ -110,7 +111,7 @@ std::vector<std::string> name_list(const nlohmann::json& v, const std::string& s
     return out;
 }
 
-int find_source(const Skeleton& s, const std::vector<std::string>& names) {
+int find_source(const io::Skeleton& s, const std::vector<std::string>& names) {
     for (const auto& n : names) {
         int j = s.find(n);
         if (j >= 0) return j;
@@ -201,7 +202,7 @@ JointMap load_joint_map(const std::string& preset_or_file) {
     return parse_joint_map(read_text_file(preset_or_file), preset_or_file);
 }
 
-ResolvedMap resolve_joint_map(const JointMap& map, const Skeleton& source, const std::string& source_name) {
+ResolvedMap resolve_joint_map(const JointMap& map, const io::Skeleton& source, const std::string& source_name) {
     ResolvedMap r;
     for (int k = 0; k < kNumJoints; ++k) {
         const JointSource& js = map.joints[static_cast<size_t>(k)];
@@ -235,7 +236,7 @@ ResolvedMap resolve_joint_map(const JointMap& map, const Skeleton& source, const
     return r;
 }
 
-bool is_canonical(const Skeleton& s) {
+bool is_canonical(const io::Skeleton& s) {
     if (s.size() != kNumJoints) return false;
     for (int k = 0; k < kNumJoints; ++k)
         if (s.names[static_cast<size_t>(k)] != kJointNames[static_cast<size_t>(k)] ||
@@ -253,9 +254,9 @@ Vec3 mapped_point(const std::vector<Vec3>& p, size_t base, const ResolvedMap& r,
 }
 }  // namespace
 
-Skeleton canonical_skeleton_from(const Motion& source, const ResolvedMap& r) {
+io::Skeleton canonical_skeleton_from(const io::Motion& source, const ResolvedMap& r) {
     const std::vector<Vec3> rest = source.skeleton.rest_positions();
-    Skeleton s;
+    io::Skeleton s;
     std::vector<Vec3> canon_rest(kNumJoints);
     for (int k = 0; k < kNumJoints; ++k) canon_rest[static_cast<size_t>(k)] = mapped_point(rest, 0, r, k);
     const auto src_kids = source.skeleton.children();
@@ -282,9 +283,9 @@ Skeleton canonical_skeleton_from(const Motion& source, const ResolvedMap& r) {
     return s;
 }
 
-Motion retarget_to_canonical(const Motion& source, const JointMap& map, const std::string& source_name) {
+io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, const std::string& source_name) {
     const ResolvedMap r = resolve_joint_map(map, source.skeleton, source_name);
-    const Skeleton canon = canonical_skeleton_from(source, r);
+    const io::Skeleton canon = canonical_skeleton_from(source, r);
     QuatVector src_world_rot;
     const std::vector<Vec3> src_pos = forward_kinematics(source, &src_world_rot);
     const int J = source.skeleton.size();
@@ -300,7 +301,7 @@ Motion retarget_to_canonical(const Motion& source, const JointMap& map, const st
     // A canonical bone that spans several source bones (CMU Neck -> Neck1 -> Head) changes length as
     // they bend: give it the clip's median length rather than the rest pose's (a rigid bone keeps its
     // length either way), so that its end stays as close as a rigid bone can.
-    Skeleton fitted = canon;
+    io::Skeleton fitted = canon;
     for (int k = 1; k < kNumJoints; ++k) {
         const double rest_len = canon.offsets_m[static_cast<size_t>(k)].norm();
         if (rest_len < 1e-9 || source.frames < 1) continue;

@@ -26,14 +26,14 @@ model::RegressorConfig regressor_config(const TrainConfig& c) {
 }
 
 // The authors' S4 skeleton (reference data, metres): default output skeleton until a dataset gives one.
-kin::Skeleton default_skeleton() {
+io::Skeleton default_skeleton() {
     const double offsets[kin::kNumJoints][3] = {
         {0, 0, 0},           {0.077, 0, 0},       {0, -0.408, 0},     {0, -0.397, 0},   {0, -0.072, 0.164},
         {-0.077, 0, 0},      {0, -0.408, 0},      {0, -0.397, 0},     {0, -0.072, 0.164}, {0, 0.094, -0.010},
         {0, 0.105, 0},       {0, 0.192, 0},       {0, 0.13, 0},       {0, 0.09, 0},     {0.07, 0.11, 0},
         {0.12, 0, 0},        {0.26, 0, 0},        {0.25, 0, 0},       {-0.07, 0.11, 0}, {-0.12, 0, 0},
         {-0.26, 0, 0},       {-0.25, 0, 0}};
-    kin::Skeleton s;
+    io::Skeleton s;
     for (int k = 0; k < kin::kNumJoints; ++k) {
         s.names.emplace_back(kin::kJointNames[static_cast<size_t>(k)]);
         s.parents.push_back(kin::kJointParents[static_cast<size_t>(k)]);
@@ -239,7 +239,7 @@ ModelBundle load_model(const std::string& path, model::TensorDict* extra, std::m
         auto t = sk->value().toTensor().to(torch::kFloat64).contiguous();
         if (t.numel() != kin::kNumJoints * 3) fail_input(path, 0, "skeleton.offsets_m: expected 22 x 3 values");
         for (int k = 0; k < kin::kNumJoints; ++k)
-            b.skeleton.offsets_m[static_cast<size_t>(k)] = kin::Vec3(t[k][0].item<double>(), t[k][1].item<double>(), t[k][2].item<double>());
+            b.skeleton.offsets_m[static_cast<size_t>(k)] = s2m::Vec3(t[k][0].item<double>(), t[k][1].item<double>(), t[k][2].item<double>());
     }
     return b;
 }

@@ -2,6 +2,7 @@
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/model/kernels.hpp"
+#include "step2motion/model/torch_compat.hpp"
 
 #include <cmath>
 
@@ -92,6 +93,13 @@ torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const to
     const int64_t Sk = keys.size(2);
     const bool per_head = keys.size(1) == H;  // Standard: one key set [B, 1, 8·S, dh] for all heads
     const auto k = infer ? keys.to(q.dtype()) : keys;  // autocast casts for itself in training
+    if (infer && per_head && !weights && compat::use_fused_attention(q)) {
+        torch::Tensor bias;  // the locality penalty as an additive mask [1, 8, N, S_k]
+        if (locality.defined())
+            bias = (locality.detach().abs().to(torch::kFloat).view({1, H, 1, 1}) * frame_distance(N, Sk).neg()).to(q.dtype());
+        const auto heads = compat::fused_attention(q, k, values.to(q.dtype()), bias);  // [B, 8, N, dh]
+        return output_proj(heads.transpose(1, 2).reshape({B, N, dim}));
+    }
     auto logits = per_head ? torch::bmm(q.reshape({B * H, N, dh}), k.reshape({B * H, Sk, dh}).transpose(1, 2)).view({B, H, N, Sk})
                            : torch::matmul(q, k.transpose(-2, -1));
     torch::Tensor attn;

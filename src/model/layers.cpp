@@ -90,6 +90,8 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
     // below need no further copies; unbind, not indexing, so that a backward stacks the three
     // gradients in one copy.
     auto qkv = F::linear(infer ? x.to(dt) : x, w, b).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous().unbind(0);
+    if (infer && compat::use_fused_attention(qkv[0]))  // [B, h, N, dh] each
+        return out_proj(compat::fused_attention(qkv[0], qkv[1], qkv[2], {}).transpose(1, 2).reshape({B, N, dim}));
     auto q = qkv[0].view({B * heads, N, dh}), k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
     auto attn = torch::bmm(q, k.transpose(1, 2));
     if (infer)

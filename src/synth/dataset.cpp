@@ -128,7 +128,7 @@ std::string format_sync_csv(int insole_frames, int mocap_frames) {
            std::to_string(insole_frames) + "\nmocap,0," + std::to_string(mocap_frames) + "\n";
 }
 
-SubjectRow describe_subject(const kin::Skeleton& s, const std::string& id, double weight_kg, int insole_size,
+SubjectRow describe_subject(const io::Skeleton& s, const std::string& id, double weight_kg, int insole_size,
                             double foot_length_m) {
     using namespace kin;
     SubjectRow r;
@@ -158,11 +158,11 @@ SequencePaths sequence_paths(const std::string& dataset_dir, const std::string& 
 }
 
 SequencePaths write_sequence(const std::string& dataset_dir, const std::string& subject, const std::string& seq,
-                             const io::MoticonRecording& insoles, const kin::Motion& canonical) {
+                             const io::MoticonRecording& insoles, const io::Motion& canonical) {
     const SequencePaths p = sequence_paths(dataset_dir, subject, seq);
     for (const auto& f : {p.insoles, p.sync, p.mocap}) fs::create_directories(fs::path(f).parent_path());
     // Mocap first, insoles last: a sequence is complete once its insole file exists.
-    io::write_bvh(p.mocap, kin::bvh_from_motion(canonical), {6});
+    io::write_bvh(p.mocap, io::bvh_from_motion(canonical), {6});
     write_file_atomic(p.sync, format_sync_csv(insoles.frames(), canonical.frames));
     io::write_moticon(p.insoles, insoles);
     return p;

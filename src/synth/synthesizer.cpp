@@ -12,13 +12,14 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/hash.hpp"
 #include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/kinematics/motion.hpp"
 
 namespace s2m::synth {
 
 namespace {
 
-using kin::Quat;
-using kin::Vec3;
+using s2m::Quat;
+using s2m::Vec3;
 constexpr double kG = 9.80665;
 constexpr int kCells = io::kPressureCells;
 constexpr double kPi = 3.14159265358979323846;
@@ -89,7 +90,7 @@ std::vector<Vec3> angular_velocity(const std::vector<Quat, Eigen::aligned_alloca
 
 // The world axis nearest to hips -> head over the clip's frames (the rest pose decides only for an
 // empty clip: some files rest lying down, e.g. SNU basketball along X).
-Vec3 detect_up(const kin::Skeleton& s, const std::vector<Vec3>& pos, int frames) {
+Vec3 detect_up(const io::Skeleton& s, const std::vector<Vec3>& pos, int frames) {
     Vec3 d = Vec3::Zero();
     for (int f = 0; f < frames; ++f) d += (pos[idx(f, kin::Head)] - pos[idx(f, kin::Hips)]).normalized();
     if (!(d.norm() > 1e-9)) {
@@ -120,7 +121,7 @@ struct FootModel {
 
 // Insole geometry of one foot. The sole's "up" in the foot frame is calibrated on the clip's still,
 // low frames of that foot (foot flat), so the insole lies flat whenever the foot stands flat.
-FootModel build_foot(const kin::Motion& m, const std::vector<Vec3>& pos, const kin::QuatVector& rot, bool left,
+FootModel build_foot(const io::Motion& m, const std::vector<Vec3>& pos, const s2m::QuatVector& rot, bool left,
                      const Vec3& up, const io::SensorLayout& layout) {
     FootModel fm;
     fm.left = left;
@@ -166,7 +167,7 @@ FootModel build_foot(const kin::Motion& m, const std::vector<Vec3>& pos, const k
         // axis across it. Mocap foot bones can point a little off that (toe-out of the marker
         // skeleton), which would leak pitch rate into roll; so the insole's heading in the sole
         // plane is aligned with the principal axis of the foot's angular velocity, within 25 deg.
-        kin::QuatVector q(static_cast<size_t>(n));
+        s2m::QuatVector q(static_cast<size_t>(n));
         for (int f = 0; f < n; ++f) q[static_cast<size_t>(f)] = rot[idx(f, fm.ankle)];
         const std::vector<Vec3> w = angular_velocity(q, m.fps);
         const Vec3 y0 = z.cross(x);
@@ -301,7 +302,7 @@ Ground fit_ground(const std::vector<Vec3>& cells, int n, double fps, const Vec3&
 // synthetic roll and yaw rates then correlate with pitch, which real insoles do not show). The foot
 // frame is rebuilt from the knee-ankle-toe plane instead: x along the foot, the plane's normal as
 // the lateral axis. Near-straight configurations (shank in line with the foot) keep the retarget's.
-void foot_rotations_from_leg_plane(const kin::Motion& m, const std::vector<Vec3>& pos, kin::QuatVector& rot) {
+void foot_rotations_from_leg_plane(const io::Motion& m, const std::vector<Vec3>& pos, s2m::QuatVector& rot) {
     using namespace kin;
     const auto rest = m.skeleton.rest_positions();
     for (const auto& [knee, ankle, toe] : {std::array<int, 3>{LeftLeg, LeftFoot, LeftToeBase}, std::array<int, 3>{RightLeg, RightFoot, RightToeBase}}) {
@@ -340,7 +341,7 @@ std::string format_clock(double seconds) {
 
 }  // namespace
 
-double standing_height_m(const kin::Skeleton& s) {
+double standing_height_m(const io::Skeleton& s) {
     using namespace kin;
     if (!is_canonical(s)) return s.rest_height_m();
     const auto rest = s.rest_positions();
@@ -350,7 +351,7 @@ double standing_height_m(const kin::Skeleton& s) {
     return leg / (0.53 - 0.04);
 }
 
-int drop_leading_rest_frames(kin::Motion& m) {
+int drop_leading_rest_frames(io::Motion& m) {
     const int J = m.skeleton.size();
     int dropped = 0;
     while (m.frames >= 8 && dropped < 3) {
@@ -382,7 +383,7 @@ NoiseModel parse_noise_model(const std::string& name) {
     fail_input("--noise " + name + ": expected none or realistic");
 }
 
-std::vector<Vec3> centre_of_mass(const kin::Skeleton& s, const std::vector<Vec3>& pos, int frames) {
+std::vector<Vec3> centre_of_mass(const io::Skeleton& s, const std::vector<Vec3>& pos, int frames) {
     using namespace kin;
     // de Leva (1996) male segment masses (fraction of body mass) and centre-of-mass positions as a
     // fraction of the way from the proximal to the distal joint.
@@ -416,7 +417,7 @@ std::vector<Vec3> centre_of_mass(const kin::Skeleton& s, const std::vector<Vec3>
     return com;
 }
 
-io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions& opt, const io::SensorLayout& layout,
+io::MoticonRecording synthesize_insoles(const io::Motion& m, const SynthOptions& opt, const io::SensorLayout& layout,
                                         SynthDiagnostics* diag) {
     if (!kin::is_canonical(m.skeleton)) fail_input("synthesize_insoles: the motion is not on the canonical 22-joint skeleton");
     if (m.frames < 1 || !(m.fps > 0)) fail_input("synthesize_insoles: empty motion");
@@ -425,7 +426,7 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
     const double fps = m.fps;
     const std::array<double, kCells> areas = layout.areas_cm2(opt.insole_size);
 
-    kin::QuatVector rot;
+    s2m::QuatVector rot;
     const std::vector<Vec3> pos = kin::forward_kinematics(m, &rot);
     const Vec3 up = detect_up(m.skeleton, pos, n);
     foot_rotations_from_leg_plane(m, pos, rot);
@@ -578,7 +579,7 @@ io::MoticonRecording synthesize_insoles(const kin::Motion& m, const SynthOptions
     for (int s = 0; s < 2; ++s) {
         const FootModel& fm = feet[s];
         std::vector<Vec3> p(static_cast<size_t>(n));
-        kin::QuatVector q(static_cast<size_t>(n));
+        s2m::QuatVector q(static_cast<size_t>(n));
         for (int f = 0; f < n; ++f) {
             q[static_cast<size_t>(f)] = rot[idx(f, fm.ankle)];
             p[static_cast<size_t>(f)] = pos[idx(f, fm.ankle)] + q[static_cast<size_t>(f)] * fm.imu_local;
@@ -747,7 +748,7 @@ int insole_size_for_foot(double foot_length_m) {
     return std::clamp(static_cast<int>(std::lround(4 + (foot_length_m - 0.243) / 0.01333)), 1, 12);
 }
 
-void scale_motion(kin::Motion& m, double factor) {
+void scale_motion(io::Motion& m, double factor) {
     for (auto& o : m.skeleton.offsets_m) o *= factor;
     for (auto& e : m.skeleton.end_sites_m)
         if (e) *e *= factor;

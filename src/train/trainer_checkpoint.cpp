@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <cmath>
@@ -95,7 +96,8 @@ void Trainer::save_state(const RunState& s) {
     if (s.perm.defined()) extra["perm"] = s.perm;
     std::map<std::string, std::string> text = {{"phase", s.phase},           {"epoch", std::to_string(s.epoch)},
                                                {"batch", std::to_string(s.batch)}, {"best_pose", fmt(s.best_pose)},
-                                               {"best_root", fmt(s.best_root)}, {"root_epoch", std::to_string(s.root_epoch)}};
+                                               {"best_root", fmt(s.best_root)}, {"root_epoch", std::to_string(s.root_epoch)},
+                                               {"world_size", std::to_string(dp_.world_size())}};
     bundle_.to(torch::kCPU);
     model::save_model(out_file("last.pt"), bundle_, extra, text);
     bundle_.to(device_);
@@ -117,6 +119,14 @@ bool Trainer::load_state(RunState& s) {
     if (model::train_config_to_json(same) != model::train_config_to_json(config_))
         fail_input(last.string(), 0,
                    "was trained with another config (only epochs_pose, epochs_trans and lr may change on --resume); use a new --out");
+    // Dropout masks follow each rank's share of the batch, so another number of processes would not
+    // continue the same run (files from before this key: one process).
+    const int saved_world = text.count("world_size") ? std::atoi(text["world_size"].c_str()) : 1;
+    if (saved_world != dp_.world_size())
+        fail_input(last.string(), 0,
+                   "was trained by " + std::to_string(saved_world) + (saved_world == 1 ? " process" : " processes") +
+                       ", this run has " + std::to_string(dp_.world_size()) + "; resume it with " +
+                       std::to_string(saved_world) + " (the dropout masks depend on the number)");
     bundle_.load_state(saved.state(), last.string());
     for (const char* key : {"rng_state", "optim_pose", "optim_root"})
         if (!extra.count(key)) fail_input(last.string(), 0, std::string("no '") + key + "': not a resumable training state");

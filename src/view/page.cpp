@@ -117,7 +117,7 @@ bool in_stance(double total_force_n) { return total_force_n >= io::kCopMinForce_
 Track track_from_bvh(const std::string& path, const std::string& label, double fps) {
     const io::Bvh bvh = io::read_bvh(path);
     if (bvh.num_frames < 1) fail_input(path, 0, "BVH has no frames");
-    kin::Motion motion = kin::motion_from_bvh(bvh, kin::detect_bvh_scale(bvh));
+    io::Motion motion = io::motion_from_bvh(bvh, io::detect_bvh_scale(bvh));
     if (fps > 0 && std::abs(motion.fps - fps) > 1e-6 && motion.frames > 1) motion = kin::resample(motion, fps);
     Track t;
     t.label = label;

@@ -78,6 +78,10 @@ TEST_F(Distributed, TwoGlooRanksTrainWhatOneProcessTrains) {
     for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(two[i], one[i], 1e-4 * std::abs(one[i])) << "epoch entry " << i;
     // The same weights up to the order of floating-point sums.
     EXPECT_LT(max_weight_difference(dir_ / "single", model), 1e-4);
+    // --resume with another number of processes is refused, with the reason.
+    std::string out;
+    EXPECT_EQ(test::run_s2m("-q --threads 1 " + train_args_ + model.string() + " --resume", &out), 2) << out;
+    EXPECT_NE(out.find("was trained by 2 processes, this run has 1"), std::string::npos) << out;
 }
 
 TEST_F(Distributed, TorchrunLaunchesTheSameRun) {

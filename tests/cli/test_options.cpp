@@ -216,6 +216,31 @@ TEST(CliOptions, InfoSystemAndScale) {
     EXPECT_EQ(m["sampler_settings"]["samples"], 8);
 }
 
+// info --compare: a file against itself is 0; a copy whose root moves 2 cm in one frame is 2 cm
+// apart there; files of different lengths are refused with one line.
+TEST(CliOptions, InfoCompareMeasuresJointDistances) {
+    const fs::path dir = test::temp_dir("cli_info_compare");
+    const std::string a = (kCmu / "07_01.bvh").string();
+    const auto same = nlohmann::json::parse(s2m_ok("-q info --compare " + a + " " + a + " --json"));
+    EXPECT_EQ(same["max_joint_distance_m"].get<double>(), 0.0);
+    io::Bvh bvh = io::read_bvh(a);
+    const int root_x = bvh.joints[0].first_channel;  // CMU: Xposition first
+    ASSERT_EQ(bvh.joints[0].channels[0], io::Channel::Xposition);
+    bvh.value(7, root_x) += 0.02 / io::detect_bvh_scale(bvh);
+    io::write_bvh((dir / "moved.bvh").string(), bvh);
+    const auto moved = nlohmann::json::parse(s2m_ok("-q info --compare " + a + " " + (dir / "moved.bvh").string() + " --json"));
+    EXPECT_NEAR(moved["max_joint_distance_m"].get<double>(), 0.02, 1e-6);
+    EXPECT_EQ(moved["max_at_frame"].get<int>(), 7);
+    EXPECT_NEAR(moved["mean_joint_distance_m"].get<double>(), 0.02 / bvh.num_frames, 1e-6);
+    bvh.num_frames -= 1;
+    bvh.values.resize(static_cast<size_t>(bvh.num_frames) * static_cast<size_t>(bvh.num_channels));
+    io::write_bvh((dir / "short.bvh").string(), bvh);
+    std::string out;
+    EXPECT_EQ(test::run_s2m("-q info --compare " + a + " " + (dir / "short.bvh").string(), &out), 2);
+    EXPECT_NE(out.find("frames; expected the same number"), std::string::npos) << out;
+    EXPECT_EQ(test::run_s2m("-q info --compare " + a, &out), 2);
+}
+
 // retarget --scale (explicit = auto for CMU's unit; another scale scales the skeleton) and --fps.
 TEST(CliOptions, RetargetScaleAndFps) {
     const fs::path dir = test::temp_dir("cli_retarget");
@@ -228,7 +253,7 @@ TEST(CliOptions, RetargetScaleAndFps) {
     const io::Bvh a = io::read_bvh((dir / "auto" / "07_01.bvh").string());
     const io::Bvh s = io::read_bvh((dir / "small" / "07_01.bvh").string());
     const io::Bvh r = io::read_bvh((dir / "fps30" / "07_01.bvh").string());
-    const double ha = kin::skeleton_from_bvh(a, 1.0).rest_height_m(), hs = kin::skeleton_from_bvh(s, 1.0).rest_height_m();
+    const double ha = io::skeleton_from_bvh(a, 1.0).rest_height_m(), hs = io::skeleton_from_bvh(s, 1.0).rest_height_m();
     EXPECT_NEAR(hs / ha, 0.03 / 0.056444, 1e-4);
     EXPECT_NEAR(r.frame_time_s, 1.0 / 30, 1e-6);
     const double duration = (a.num_frames - 1) * a.frame_time_s;
@@ -274,8 +299,8 @@ TEST(CliOptions, SynthAndPreprocessOptions) {
     // --scale: CMU's unit explicitly = auto; half of it gives a skeleton half as tall.
     EXPECT_TRUE(insole_text(synth("scale", " --scale 0.056444")) == insole_text(plain));
     synth("half", " --scale 0.028222");
-    const double h_plain = kin::skeleton_from_bvh(io::read_bvh((dir / "plain" / "S1" / "mocap" / "07_01.bvh").string()), 1).rest_height_m();
-    const double h_half = kin::skeleton_from_bvh(io::read_bvh((dir / "half" / "S1" / "mocap" / "07_01.bvh").string()), 1).rest_height_m();
+    const double h_plain = io::skeleton_from_bvh(io::read_bvh((dir / "plain" / "S1" / "mocap" / "07_01.bvh").string()), 1).rest_height_m();
+    const double h_half = io::skeleton_from_bvh(io::read_bvh((dir / "half" / "S1" / "mocap" / "07_01.bvh").string()), 1).rest_height_m();
     EXPECT_NEAR(h_half / h_plain, 0.5, 1e-4);
 
     // preprocess: --hz resamples; --map step2motion and --scale 1 on the canonical BVH (metres) are
@@ -370,7 +395,7 @@ TEST(CliOptions, ReconstructInputsAndOptions) {
     EXPECT_GT(max_value_diff(bvh("free", one_name), bvh("held", one_name)), 1e-3);
     auto loaded_toe_speed = [&](const std::string& out) {
         const io::Bvh b = bvh(out, one_name);
-        const kin::Motion m = kin::motion_from_bvh(b, 1.0);
+        const io::Motion m = io::motion_from_bvh(b, 1.0);
         const auto p = kin::forward_kinematics(m);
         const size_t J = size_t(m.skeleton.size());
         double sum = 0;

@@ -137,7 +137,7 @@ TEST(ViewBrowser, NormalWalkPageShowsSkeletonAndInsoles) {
 
     const auto sequence = infer::load_inputs({walk.string()}, "all", 30).front();
     const io::Bvh file = io::read_bvh(bvh.string());
-    const kin::Motion motion = kin::motion_from_bvh(file, kin::detect_bvh_scale(file));
+    const io::Motion motion = io::motion_from_bvh(file, io::detect_bvh_scale(file));
     const auto positions = kin::forward_kinematics(motion);
     const int J = motion.skeleton.size();
 

@@ -3,13 +3,13 @@
 #include "fuzz_target.hpp"
 #include "step2motion/core/error.hpp"
 #include "step2motion/io/bvh.hpp"
-#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/io/motion.hpp"
 
 S2M_FUZZ_TARGET(bvh) {
     try {
         const s2m::io::Bvh bvh = s2m::io::parse_bvh(input, "fuzz.bvh");
-        const double scale = s2m::kin::detect_bvh_scale(bvh);
-        const s2m::kin::Motion m = s2m::kin::motion_from_bvh(bvh, scale);
+        const double scale = s2m::io::detect_bvh_scale(bvh);
+        const s2m::io::Motion m = s2m::io::motion_from_bvh(bvh, scale);
         (void)m.duration_s();
         (void)m.skeleton.rest_height_m();
         const std::string text = s2m::io::format_bvh(bvh);

@@ -11,22 +11,23 @@
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/io/sync.hpp"
 #include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/kinematics/motion.hpp"
 #include "test_support.hpp"
 
 namespace s2m::test {
 
 struct PairedFixture {
     std::string bvh, insoles, sync;
-    kin::Motion canon240;          // the motion written to the BVH
+    io::Motion canon240;          // the motion written to the BVH
     double lead_left_s = 0, lead_right_s = 0;
     Eigen::Vector3d world_acc_g;   // constant world acceleration the IMU readings encode
 };
 
 // Frames of the CMU clip 02_01 (walking), retargeted and resampled to 240 Hz; `seconds` long.
-inline kin::Motion canonical_walk_240(double seconds) {
+inline io::Motion canonical_walk_240(double seconds) {
     const io::Bvh bvh = io::read_bvh((shared_dir() / "data" / "mocap" / "cmu" / "02_01.bvh").string());
     const kin::JointMap map = kin::load_joint_map("cmu");
-    kin::Motion m = kin::motion_from_bvh(bvh, map.scale_m_per_unit ? *map.scale_m_per_unit : kin::detect_bvh_scale(bvh));
+    io::Motion m = io::motion_from_bvh(bvh, map.scale_m_per_unit ? *map.scale_m_per_unit : io::detect_bvh_scale(bvh));
     m = kin::retarget_to_canonical(kin::resample(m, 240), map, "02_01.bvh");
     const int frames = static_cast<int>(std::lround(seconds * 240));
     if (frames > m.frames) throw std::runtime_error("fixture: clip too short");
@@ -35,7 +36,7 @@ inline kin::Motion canonical_walk_240(double seconds) {
     return imu::sample_motion(m, idx, 240);
 }
 
-inline PairedFixture make_paired(const std::filesystem::path& dir, const std::string& seq, const kin::Motion& canon240,
+inline PairedFixture make_paired(const std::filesystem::path& dir, const std::string& seq, const io::Motion& canon240,
                                  double lead_left_s, double lead_right_s, const Eigen::Vector3d& world_acc_g) {
     PairedFixture fx;
     fx.canon240 = canon240;
@@ -45,7 +46,7 @@ inline PairedFixture make_paired(const std::filesystem::path& dir, const std::st
     const double seconds = canon240.frames / 240.0;
     std::filesystem::create_directories(dir);
     fx.bvh = (dir / (seq + ".bvh")).string();
-    io::write_bvh(fx.bvh, kin::bvh_from_motion(canon240));
+    io::write_bvh(fx.bvh, io::bvh_from_motion(canon240));
 
     // Insole rows: row i of the left foot is mocap time i/100 - lead_left (right: lead_right).
     const double lead_max = std::max(lead_left_s, lead_right_s);
@@ -63,8 +64,8 @@ inline PairedFixture make_paired(const std::filesystem::path& dir, const std::st
         const double lead = foot == 0 ? lead_left_s : lead_right_s;
         std::vector<double> idx(static_cast<size_t>(rows));
         for (int i = 0; i < rows; ++i) idx[static_cast<size_t>(i)] = std::clamp((i / 100.0 - lead) * 240, 0.0, canon240.frames - 1.0);
-        const kin::Motion at = imu::sample_motion(canon240, idx, 100);
-        kin::QuatVector world;
+        const io::Motion at = imu::sample_motion(canon240, idx, 100);
+        s2m::QuatVector world;
         kin::forward_kinematics(at, &world);
         const int foot_j = foot == 0 ? kin::LeftFoot : kin::RightFoot;
         const int b = foot * io::kFootChannels;

@@ -8,13 +8,14 @@
 #include "step2motion/core/files.hpp"
 #include "step2motion/imu/clip.hpp"
 #include "step2motion/io/mvnx.hpp"
+#include "step2motion/kinematics/motion.hpp"
 
 using namespace s2m;
 
 TEST(Clip, SynchronisedResampledAndWorldAccelerations) {
     S2M_REQUIRE_SHARED();
     const auto dir = test::temp_dir("clip_sync");
-    const kin::Motion canon = test::canonical_walk_240(2.5);
+    const io::Motion canon = test::canonical_walk_240(2.5);
     const Eigen::Vector3d acc(0.1, -0.2, 0.3);
     const test::PairedFixture fx = test::make_paired(dir, "walk", canon, 1.0, 0.73, acc);
     io::RecordingSource src;
@@ -31,7 +32,7 @@ TEST(Clip, SynchronisedResampledAndWorldAccelerations) {
     EXPECT_EQ(c.insole_size, 6);
     EXPECT_EQ(c.source_insole_rate_hz, 100);
     EXPECT_EQ(c.source_mocap_rate_hz, 240);
-    const std::vector<kin::Vec3> p = kin::forward_kinematics(canon);
+    const std::vector<s2m::Vec3> p = kin::forward_kinematics(canon);
     double worst_acc = 0, worst_joint = 0;
     for (int r = 0; r < c.frames(); ++r) {
         const int k = r + 1;  // target frame k is mocap frame 8k, insole time lead + k/30
@@ -40,7 +41,7 @@ TEST(Clip, SynchronisedResampledAndWorldAccelerations) {
         for (int foot = 0; foot < 2; ++foot)
             for (int a = 0; a < 3; ++a)
                 worst_acc = std::max(worst_acc, std::abs(c.insoles(r, foot * io::kFootChannels + io::kAccOffset + a) - acc[a]));
-        const kin::Vec3 root = p[static_cast<size_t>(8 * k) * 22], prev = p[static_cast<size_t>(8 * (k - 1)) * 22];
+        const s2m::Vec3 root = p[static_cast<size_t>(8 * k) * 22], prev = p[static_cast<size_t>(8 * (k - 1)) * 22];
         for (int a = 0; a < 3; ++a) worst_joint = std::max(worst_joint, std::abs(c.poses(r, a) - (root - prev)[a]));
         for (int j = 1; j < 22; ++j)
             for (int a = 0; a < 3; ++a)
@@ -60,7 +61,7 @@ TEST(Clip, SynchronisedResampledAndWorldAccelerations) {
 TEST(Clip, FilterFrameOnRealFootMotion) {
     S2M_REQUIRE_SHARED();
     const auto dir = test::temp_dir("clip_filter");
-    const kin::Motion canon = test::canonical_walk_240(2.8);
+    const io::Motion canon = test::canonical_walk_240(2.8);
     const test::PairedFixture fx = test::make_paired(dir, "walk", canon, 0.3, 0.3, Eigen::Vector3d::Zero());
     io::RecordingSource src;
     src.name = "walk";
@@ -83,7 +84,7 @@ TEST(Clip, FilterFrameOnRealFootMotion) {
 TEST(Clip, WithoutSyncFileStreamsStartTogether) {
     S2M_REQUIRE_SHARED();
     const auto dir = test::temp_dir("clip_nosync");
-    const kin::Motion canon = test::canonical_walk_240(2.5);
+    const io::Motion canon = test::canonical_walk_240(2.5);
     const test::PairedFixture fx = test::make_paired(dir, "walk", canon, 0.0, 0.0, Eigen::Vector3d::Zero());
     io::RecordingSource src;
     src.name = "walk";
@@ -99,7 +100,7 @@ TEST(Clip, WithoutSyncFileStreamsStartTogether) {
 TEST(Clip, SyncSpanBeyondTheFileIsAnInputError) {
     S2M_REQUIRE_SHARED();
     const auto dir = test::temp_dir("clip_badsync");
-    const kin::Motion canon = test::canonical_walk_240(2.0);
+    const io::Motion canon = test::canonical_walk_240(2.0);
     const test::PairedFixture fx = test::make_paired(dir, "walk", canon, 0.0, 0.0, Eigen::Vector3d::Zero());
     write_file_atomic(fx.sync, "name,start,end\nleft_insole,0,200\nright_insole,0,200\nmocap,0,900\n");
     io::RecordingSource src;
@@ -182,13 +183,13 @@ TEST(Mvnx, RoundTripZUpAndRigidMotion) {
         ASSERT_NEAR(back.orientations[k].angularDistance(m.orientations[k]), 0, 1e-9);
     }
     // The Motion rebuilt from it reproduces every segment position by forward kinematics.
-    const kin::Motion motion = imu::motion_from_mvnx(back);
-    const std::vector<kin::Vec3> p = kin::forward_kinematics(motion);
+    const io::Motion motion = imu::motion_from_mvnx(back);
+    const std::vector<s2m::Vec3> p = kin::forward_kinematics(motion);
     double worst = 0;
     for (size_t k = 0; k < p.size(); ++k) worst = std::max(worst, (p[k] - back.positions_m[k]).norm());
     EXPECT_LT(worst, 1e-9);
     // And maps onto the canonical skeleton with the xsens preset.
-    const kin::Motion canon = kin::retarget_to_canonical(motion, kin::load_joint_map("xsens"), "synthetic.mvnx");
+    const io::Motion canon = kin::retarget_to_canonical(motion, kin::load_joint_map("xsens"), "synthetic.mvnx");
     EXPECT_EQ(canon.skeleton.size(), 22);
 }
 

@@ -155,7 +155,7 @@ TEST(OrientationFilter, WorldAccelerationAtRestIsZero) {
 }
 
 TEST(MocapFrames, InsoleFrameFromRestPoseAndGravityRemoved) {
-    kin::Skeleton s;
+    io::Skeleton s;
     for (int j = 0; j < kin::kNumJoints; ++j) {
         s.names.push_back(kin::kJointNames[j]);
         s.parents.push_back(kin::kJointParents[j]);

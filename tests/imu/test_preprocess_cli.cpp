@@ -27,7 +27,7 @@ void write(const fs::path& p, const std::string& text) {
 // Three subjects x two clips of the CMU walk with different insole leads.
 fs::path manifest_fixture(const std::string& name) {
     const fs::path dir = test::temp_dir(name);
-    const kin::Motion canon = test::canonical_walk_240(2.5);
+    const io::Motion canon = test::canonical_walk_240(2.5);
     nlohmann::json m = nlohmann::json::array();
     for (int s = 1; s <= 3; ++s)
         for (int c = 0; c < 2; ++c) {
@@ -92,7 +92,7 @@ TEST(PreprocessCli, ManifestToDatasetAndInfo) {
 TEST(PreprocessCli, UnderPressureFolder) {
     S2M_REQUIRE_SHARED();
     const fs::path dir = test::temp_dir("cli_underpressure");
-    const kin::Motion canon = test::canonical_walk_240(2.0);
+    const io::Motion canon = test::canonical_walk_240(2.0);
     for (const char* s : {"S1", "S4"}) {
         const auto fx = test::make_paired(dir / "tmp", std::string(s) + "_walking_1", canon, 0.5, 0.4, Eigen::Vector3d::Zero());
         fs::create_directories(dir / s / "moticon.txt");
@@ -155,7 +155,7 @@ TEST(PreprocessCli, KilledRunLeavesNoPartialOutput) {
 TEST(PreprocessCli, MalformedInputsGiveOneLineWithFileAndLine) {
     S2M_REQUIRE_SHARED();
     const fs::path dir = test::temp_dir("cli_malformed");
-    const kin::Motion canon = test::canonical_walk_240(1.0);
+    const io::Motion canon = test::canonical_walk_240(1.0);
     const auto fx = test::make_paired(dir, "good", canon, 0.1, 0.1, Eigen::Vector3d::Zero());
     const std::string good = read_text_file(fx.insoles);
     const size_t data = good.find("\n0\t") + 1;  // exact writer: first time stamp "0"

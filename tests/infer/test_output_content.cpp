@@ -93,7 +93,7 @@ TEST(OutputContent, BvhAndDetailsHoldThePredictedMotionAndTheModelsAttention) {
         // decimals) and, for every joint with a single child, the predicted bone direction.
         const io::Bvh bvh = io::read_bvh((dir / (in.name + ".bvh")).string());
         ASSERT_EQ(bvh.num_frames, F);
-        const kin::Motion motion = kin::motion_from_bvh(bvh, 1.0);
+        const io::Motion motion = io::motion_from_bvh(bvh, 1.0);
         ASSERT_EQ(motion.skeleton.size(), 22);
         const auto fk = kin::forward_kinematics(motion);
         const auto pred = infer::positions_from_poses(results[i].poses, in.root_start_m);

@@ -60,8 +60,8 @@ TEST(Bvh, RootOffsetMovesIntoChannelsSoBlenderAndThreeJsAgree) {
     const io::Bvh b = io::parse_bvh(io::format_bvh(a), "out");
     EXPECT_TRUE(b.joints[0].offset.isZero());
     ASSERT_EQ(b.joints[0].channels.size(), 6u);
-    const auto pa = kin::forward_kinematics(kin::motion_from_bvh(a, 1));
-    const auto pb = kin::forward_kinematics(kin::motion_from_bvh(b, 1));
+    const auto pa = kin::forward_kinematics(io::motion_from_bvh(a, 1));
+    const auto pb = kin::forward_kinematics(io::motion_from_bvh(b, 1));
     // Without position channels the root sits at its OFFSET; the written file says so explicitly.
     for (size_t i = 0; i < pa.size(); ++i) EXPECT_LT((pa[i] - pb[i]).norm(), 1e-12);
 }
@@ -77,8 +77,8 @@ TEST(Bvh, ZxyOrderWithSixChannelsOnEveryJoint) {
         "1 2 3 90 0 0 0 1 0 0 90 0\n";
     const io::Bvh bvh = io::parse_bvh(text, "handwritten.bvh");
     ASSERT_EQ(bvh.num_channels, 12);
-    const kin::Motion m = kin::motion_from_bvh(bvh, 1.0);
-    kin::QuatVector rot;
+    const io::Motion m = io::motion_from_bvh(bvh, 1.0);
+    s2m::QuatVector rot;
     const auto p = kin::forward_kinematics(m, &rot);
     // Root at (1,2,3) turned 90 deg about Z: the child's local (0,1,0) (its position channels, not
     // the OFFSET 9 9 9) points along -X.
@@ -88,18 +88,18 @@ TEST(Bvh, ZxyOrderWithSixChannelsOnEveryJoint) {
     const Eigen::Vector3d tip = p[1] + rot[1] * Eigen::Vector3d(0, 0, 2);
     EXPECT_LT((tip - Eigen::Vector3d(2, 2, 3)).norm(), 1e-12);
     // Z X Y composes as Rz * Rx * Ry (intrinsic, in the order listed), not in a forced XYZ order.
-    const kin::Quat want = kin::euler_to_quat_deg({90, 0, 0}, kin::axis_order("ZXY"));
+    const s2m::Quat want = s2m::euler_to_quat_deg({90, 0, 0}, s2m::axis_order("ZXY"));
     EXPECT_NEAR(std::abs(m.rotation(0, 0).dot(want)), 1.0, 1e-12);
 }
 
 TEST(Bvh, ScaleDetection) {
     S2M_REQUIRE_SHARED();
     const auto d = test::shared_dir() / "data";
-    EXPECT_DOUBLE_EQ(kin::detect_bvh_scale(io::read_bvh((d / "mocap/cmu/07_01.bvh").string())), 0.056444);
-    EXPECT_DOUBLE_EQ(kin::detect_bvh_scale(io::read_bvh((d / "mocap/cmu-69/69_01_1.bvh").string())), 0.01);
-    EXPECT_DOUBLE_EQ(kin::detect_bvh_scale(io::read_bvh((d / "skeletons/MPI_new.bvh").string())), 1.0);
+    EXPECT_DOUBLE_EQ(io::detect_bvh_scale(io::read_bvh((d / "mocap/cmu/07_01.bvh").string())), 0.056444);
+    EXPECT_DOUBLE_EQ(io::detect_bvh_scale(io::read_bvh((d / "mocap/cmu-69/69_01_1.bvh").string())), 0.01);
+    EXPECT_DOUBLE_EQ(io::detect_bvh_scale(io::read_bvh((d / "skeletons/MPI_new.bvh").string())), 1.0);
     // Centimetres, resting lying along X (its rest height is a few centimetres): sized by its extent.
-    EXPECT_DOUBLE_EQ(kin::detect_bvh_scale(io::read_bvh((d / "mocap/snu-basketball/s_003_1_1.bvh").string())), 0.01);
+    EXPECT_DOUBLE_EQ(io::detect_bvh_scale(io::read_bvh((d / "mocap/snu-basketball/s_003_1_1.bvh").string())), 0.01);
 }
 
 // Malformed files: exit code 2, one line naming the file and line, no crash, no output left behind.

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "step2motion/kinematics/canonical.hpp"
+#include "step2motion/kinematics/motion.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -20,9 +21,9 @@ struct Errors {
 Errors check_clip(const std::string& path, const std::string& preset) {
     const io::Bvh bvh = io::read_bvh(path);
     const kin::JointMap map = kin::load_joint_map(preset);
-    const double scale = map.scale_m_per_unit ? *map.scale_m_per_unit : kin::detect_bvh_scale(bvh);
-    const kin::Motion src = kin::motion_from_bvh(bvh, scale);
-    const kin::Motion canon = kin::retarget_to_canonical(src, map, path);
+    const double scale = map.scale_m_per_unit ? *map.scale_m_per_unit : io::detect_bvh_scale(bvh);
+    const io::Motion src = io::motion_from_bvh(bvh, scale);
+    const io::Motion canon = kin::retarget_to_canonical(src, map, path);
     const kin::ResolvedMap r = kin::resolve_joint_map(map, src.skeleton, path);
     const auto src_pos = kin::forward_kinematics(src);
     const auto canon_pos = kin::forward_kinematics(canon);
@@ -32,7 +33,7 @@ Errors check_clip(const std::string& path, const std::string& preset) {
         for (int k = 0; k < kin::kNumJoints; ++k) {
             const auto& a = src_pos[static_cast<size_t>(f * J + r.a[k])];
             const auto& b = src_pos[static_cast<size_t>(f * J + r.b[k])];
-            const kin::Vec3 want = (1 - r.at[k]) * a + r.at[k] * b;
+            const s2m::Vec3 want = (1 - r.at[k]) * a + r.at[k] * b;
             const double d = (canon_pos[static_cast<size_t>(f * kin::kNumJoints + k)] - want).norm() * 1000;
             if (k == kin::Head) {
                 e.head_mm = std::max(e.head_mm, d);
@@ -44,7 +45,7 @@ Errors check_clip(const std::string& path, const std::string& preset) {
             }
         }
     // FK(IK(p)) on the canonical positions.
-    const kin::Motion again = kin::inverse_kinematics(canon.skeleton, canon_pos, canon.frames, canon.fps);
+    const io::Motion again = kin::inverse_kinematics(canon.skeleton, canon_pos, canon.frames, canon.fps);
     const auto again_pos = kin::forward_kinematics(again);
     for (size_t i = 0; i < again_pos.size(); ++i)
         e.fk_ik_mm = std::max(e.fk_ik_mm, (again_pos[i] - canon_pos[i]).norm() * 1000);

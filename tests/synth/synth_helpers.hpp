@@ -10,16 +10,16 @@
 namespace s2m::test {
 
 struct SynthClip {
-    kin::Motion canonical;
+    io::Motion canonical;
     io::MoticonRecording rec;
     synth::SynthDiagnostics diag;
 };
 
-inline kin::Motion canonical_from_bvh(const std::string& path, const std::string& map = "cmu") {
+inline io::Motion canonical_from_bvh(const std::string& path, const std::string& map = "cmu") {
     const io::Bvh bvh = io::read_bvh(path);
     const kin::JointMap jm = kin::load_joint_map(map);
-    const double scale = jm.scale_m_per_unit ? *jm.scale_m_per_unit : kin::detect_bvh_scale(bvh);
-    kin::Motion c = kin::retarget_to_canonical(kin::motion_from_bvh(bvh, scale), jm, path);
+    const double scale = jm.scale_m_per_unit ? *jm.scale_m_per_unit : io::detect_bvh_scale(bvh);
+    io::Motion c = kin::retarget_to_canonical(io::motion_from_bvh(bvh, scale), jm, path);
     synth::drop_leading_rest_frames(c);
     return c;
 }

@@ -31,13 +31,13 @@ std::string bundled(const std::string& clip) { return (project_data() / "mocap" 
 
 // A motionless body: the canonical CMU skeleton in its rest pose (feet flat, legs apart), turned and
 // moved away from the origin so that nothing depends on the world frame.
-s2m::kin::Motion standing_still(int frames) {
-    s2m::kin::Motion walk = s2m::test::canonical_from_bvh(bundled("07_01"));
-    s2m::kin::Motion m;
+s2m::io::Motion standing_still(int frames) {
+    s2m::io::Motion walk = s2m::test::canonical_from_bvh(bundled("07_01"));
+    s2m::io::Motion m;
     m.skeleton = walk.skeleton;
     m.fps = 120;
     m.resize(frames);
-    const s2m::kin::Quat yaw(Eigen::AngleAxisd(0.65, Eigen::Vector3d::UnitY()));
+    const s2m::Quat yaw(Eigen::AngleAxisd(0.65, Eigen::Vector3d::UnitY()));
     for (int f = 0; f < frames; ++f) {
         m.rotation(f, 0) = yaw;
         m.translation(f, 0) = Eigen::Vector3d(1.3, 0.95, -2.1);
@@ -63,7 +63,7 @@ std::vector<std::string> clips(const std::string& prefix, const std::string& bun
 }  // namespace
 
 TEST(SynthStanding, AccelerometerReadsOneGUpAndForceIsBodyWeight) {
-    const s2m::kin::Motion m = standing_still(240);
+    const s2m::io::Motion m = standing_still(240);
     for (double weight : {55.0, 70.0, 95.0}) {
         s2m::synth::SynthOptions opt;
         opt.weight_kg = weight;
@@ -95,7 +95,7 @@ TEST(SynthStanding, AccelerometerReadsOneGUpAndForceIsBodyWeight) {
 // An IMU mounted 5 degrees toes-down (or turned 8 degrees about the sole's normal) in the insole: gravity
 // shows on its x axis (on its y axis for a pitch after the yaw), on both feet alike.
 TEST(SynthStanding, ImuMountingTurnsTheReadings) {
-    const s2m::kin::Motion m = standing_still(240);
+    const s2m::io::Motion m = standing_still(240);
     s2m::synth::SynthOptions opt;
     opt.imu_mount_pitch_deg = {5, 5};
     const auto pitched = s2m::synth::synthesize_insoles(m, opt, s2m::io::default_sensor_layout());
@@ -112,7 +112,7 @@ TEST(SynthStanding, ImuMountingTurnsTheReadings) {
 }
 
 TEST(SynthStanding, NoiseIsDriftFreeBiasedAndReproducible) {
-    const s2m::kin::Motion m = standing_still(120 * 60);  // one minute
+    const s2m::io::Motion m = standing_still(120 * 60);  // one minute
     s2m::synth::SynthOptions opt;
     opt.noise = s2m::synth::NoiseModel::Realistic;
     opt.seed = 7;
@@ -265,7 +265,7 @@ TEST(SynthDataset, RoundTripThroughTheMoticonReader) {
 TEST(SynthDataset, FilterFrameClipsShareTheMocapWorld) {
     s2m::synth::SynthOptions opt;
     auto clip = synth_clip(bundled("07_01"), opt);
-    const s2m::kin::Quat turn(Eigen::AngleAxisd(70 * M_PI / 180, Eigen::Vector3d::UnitY()));
+    const s2m::Quat turn(Eigen::AngleAxisd(70 * M_PI / 180, Eigen::Vector3d::UnitY()));
     for (int f = 0; f < clip.canonical.frames; ++f) {
         clip.canonical.rotation(f, 0) = turn * clip.canonical.rotation(f, 0);
         clip.canonical.translation(f, 0) = turn * clip.canonical.translation(f, 0);
@@ -459,7 +459,7 @@ TEST(SynthDataset, WindowHeadingFollowsTheHipsOnTurns) {
         const auto path = s2m::test::shared_dir() / "data/mocap/snu-woody2/Walking/lastmotion" / f;
         const s2m::io::Bvh bvh = s2m::io::read_bvh(path.string());
         const s2m::kin::JointMap map = s2m::kin::load_joint_map("snu");
-        const s2m::kin::Motion m = s2m::kin::motion_from_bvh(bvh, map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::kin::detect_bvh_scale(bvh));
+        const s2m::io::Motion m = s2m::io::motion_from_bvh(bvh, map.scale_m_per_unit ? *map.scale_m_per_unit : s2m::io::detect_bvh_scale(bvh));
         const auto canon = s2m::kin::retarget_to_canonical(m, map, f);
         const auto rec = s2m::synth::synthesize_insoles(canon, opt, s2m::io::default_sensor_layout());
         const auto paths = s2m::synth::write_sequence(s2m::test::temp_dir("synth-turn").string(), "S1", "walk", rec, canon);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "step2motion/kinematics/motion.hpp"
 #include "step2motion/synth/gait_stats.hpp"
 #include "synth_helpers.hpp"
 #include "test_support.hpp"
@@ -28,7 +29,7 @@ double frame_time_s(const fs::path& bvh) {
 }
 
 // Horizontal root speed (m/s), centred over 0.5 s, per frame.
-std::vector<double> root_speed(const kin::Motion& m) {
+std::vector<double> root_speed(const io::Motion& m) {
     const int n = m.frames, half = std::max(1, static_cast<int>(std::lround(0.25 * m.fps)));
     std::vector<double> v(static_cast<size_t>(n), 0);
     for (int f = 0; f < n; ++f) {
@@ -68,7 +69,7 @@ TEST(SynthLowRate, LocomotionClipsHaveBodyWeightAlternatingStancesAndFlightOnlyI
             if (!(dt > 1.0 / 31 && dt < 1.0 / 23)) continue;  // 24 and 30 fps only
             ++clips;
             const std::string name = fs::relative(path, mocap).string();
-            kin::Motion canonical;
+            io::Motion canonical;
             try {
                 canonical = test::canonical_from_bvh(path.string(), map);
             } catch (const std::exception&) {

@@ -56,9 +56,9 @@ io::MoticonRecording synthetic_insoles(int frames, unsigned seed) {
 }
 
 // A canonical skeleton walking in a circle at 240 Hz.
-kin::Motion synthetic_mocap(int frames) {
-    kin::Motion m;
-    kin::Skeleton& s = m.skeleton;
+io::Motion synthetic_mocap(int frames) {
+    io::Motion m;
+    io::Skeleton& s = m.skeleton;
     const double off[22][3] = {{0, 0.95, 0},     {0.09, -0.05, 0},  {0, -0.42, 0},   {0, -0.42, 0},   {0, -0.06, 0.14},
                                {-0.09, -0.05, 0}, {0, -0.42, 0},    {0, -0.42, 0},   {0, -0.06, 0.14}, {0, 0.1, 0},
                                {0, 0.12, 0},     {0, 0.12, 0},      {0, 0.12, 0},    {0, 0.1, 0},     {0.04, 0.1, 0},
@@ -75,10 +75,10 @@ kin::Motion synthetic_mocap(int frames) {
     for (int f = 0; f < frames; ++f) {
         const double t = f / 240.0, w = 2 * M_PI / 1.1;
         const double heading = t * 2 * M_PI / 60;  // one circle a minute
-        m.translation(f, 0) = kin::Vec3(10 * std::sin(heading), 0.95 + 0.02 * std::sin(2 * w * t), 10 * std::cos(heading));
-        m.rotation(f, 0) = kin::Quat(Eigen::AngleAxisd(heading + M_PI / 2, kin::Vec3::UnitY()));
+        m.translation(f, 0) = s2m::Vec3(10 * std::sin(heading), 0.95 + 0.02 * std::sin(2 * w * t), 10 * std::cos(heading));
+        m.rotation(f, 0) = s2m::Quat(Eigen::AngleAxisd(heading + M_PI / 2, s2m::Vec3::UnitY()));
         for (int j = 1; j < 22; ++j)
-            m.rotation(f, j) = kin::Quat(Eigen::AngleAxisd(0.4 * std::sin(w * t + j), kin::Vec3::UnitX()));
+            m.rotation(f, j) = s2m::Quat(Eigen::AngleAxisd(0.4 * std::sin(w * t + j), s2m::Vec3::UnitX()));
     }
     return m;
 }
@@ -128,8 +128,8 @@ int main(int argc, char** argv) {
     // 2. One hour of recordings: 12 clips x 5 min, 100 Hz insoles (lead 0.5 s) + 240 Hz BVH + sync.
     const int clips = smoke ? 4 : 12, clip_s = smoke ? 15 : 300;
     const auto g0 = std::chrono::steady_clock::now();
-    const kin::Motion mocap = synthetic_mocap(clip_s * 240);
-    const io::Bvh bvh = kin::bvh_from_motion(mocap);
+    const io::Motion mocap = synthetic_mocap(clip_s * 240);
+    const io::Bvh bvh = io::bvh_from_motion(mocap);
     for (int c = 0; c < clips; ++c) {
         const std::string subject = "S" + std::to_string(c % 4 + 1), seq = "walk_" + std::to_string(c);
         fs::create_directories(dir / subject / "moticon.txt");
@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
         const io::Bvh b = io::read_bvh(srcs[0].mocap);
         const double t_bvh_parse = seconds_since(ta);
         ta = std::chrono::steady_clock::now();
-        const kin::Motion m = kin::motion_from_bvh(b, 1.0);
+        const io::Motion m = io::motion_from_bvh(b, 1.0);
         const double t_motion = seconds_since(ta);
         std::printf("one clip alone: moticon read %.3f s, BVH parse %.3f s, BVH -> motion %.3f s\n", t_moticon,
                     t_bvh_parse, t_motion);

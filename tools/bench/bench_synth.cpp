@@ -20,14 +20,14 @@ int main(int argc, char** argv) {
     const std::string path = (fs::path(S2M_SOURCE_DIR) / "data" / "mocap" / "cmu" / "07_01.bvh").string();
     const s2m::io::Bvh bvh = s2m::io::read_bvh(path);
     const s2m::kin::JointMap map = s2m::kin::load_joint_map("cmu");
-    s2m::kin::Motion clip = s2m::kin::retarget_to_canonical(s2m::kin::motion_from_bvh(bvh, s2m::kin::detect_bvh_scale(bvh)), map, path);
+    s2m::io::Motion clip = s2m::kin::retarget_to_canonical(s2m::io::motion_from_bvh(bvh, s2m::io::detect_bvh_scale(bvh)), map, path);
     s2m::synth::drop_leading_rest_frames(clip);
 
     // One hour at 120 Hz: the clip played forwards and backwards in turn, so that it joins up
     // without jumps (the work per frame does not depend on the content).
     const int J = clip.skeleton.size();
     const int target = static_cast<int>((smoke ? 60 : 3600) * clip.fps);
-    s2m::kin::Motion hour;
+    s2m::io::Motion hour;
     hour.skeleton = clip.skeleton;
     hour.fps = clip.fps;
     hour.frames = target;
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
         }
     }
     std::printf("mocap: %d frames at %g Hz (%.0f min, %zu MB of joint state)\n", hour.frames, hour.fps, hour.duration_s() / 60,
-                (hour.rotations.size() * sizeof(s2m::kin::Quat) + hour.translations.size() * sizeof(s2m::kin::Vec3)) >> 20);
+                (hour.rotations.size() * sizeof(s2m::Quat) + hour.translations.size() * sizeof(s2m::Vec3)) >> 20);
 
     s2m::synth::SynthOptions opt;
     opt.name = "bench";

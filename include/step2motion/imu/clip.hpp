@@ -10,7 +10,7 @@
 #include "step2motion/io/dataset.hpp"
 #include "step2motion/io/mvnx.hpp"
 #include "step2motion/io/recordings.hpp"
-#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/io/motion.hpp"
 
 namespace s2m::imu {
 
@@ -25,18 +25,18 @@ struct ClipOptions {
 
 // MVNX segments -> a Motion on the 23-segment MVN tree: offsets from the reference (identity) pose,
 // rotations relative to it, root = Pelvis position.
-kin::Motion motion_from_mvnx(const io::Mvnx& mvnx);
+io::Motion motion_from_mvnx(const io::Mvnx& mvnx);
 
 // A BVH or MVNX file as a Motion in metres; `map` "auto" picks xsens for MVNX and the first built-in
 // preset that fits a BVH skeleton. Returns the map actually used in `map_used`.
-kin::Motion load_mocap(const std::string& path, const std::string& map, const std::string& bvh_scale,
+io::Motion load_mocap(const std::string& path, const std::string& map, const std::string& bvh_scale,
                        std::string* map_used);
 
 // Samples a motion at fractional frame indices (slerp for rotations, linear for translations).
-kin::Motion sample_motion(const kin::Motion& m, const std::vector<double>& frame_index, double fps);
+io::Motion sample_motion(const io::Motion& m, const std::vector<double>& frame_index, double fps);
 
 // 66-value poses (frames 1..n-1 of the canonical motion; reference §3) and the root position at frame 0.
-io::RowMatrixXf poses_from_motion(const kin::Motion& canonical, Eigen::Vector3d* root_start_m = nullptr);
+io::RowMatrixXf poses_from_motion(const io::Motion& canonical, Eigen::Vector3d* root_start_m = nullptr);
 
 io::DatasetClip build_clip(const io::RecordingSource& source, const ClipOptions& options);
 

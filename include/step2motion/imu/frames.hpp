@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "step2motion/io/dataset.hpp"
-#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/io/motion.hpp"
 
 namespace s2m::imu {
 
-using kin::Quat;
-using kin::QuatVector;
-using kin::Vec3;
+using s2m::Quat;
+using s2m::QuatVector;
+using s2m::Vec3;
 
 // World up of the toolkit (Y up); the accelerometer reads +1 g along it at rest.
 inline Vec3 world_up() { return Vec3::UnitY(); }
@@ -28,7 +28,7 @@ inline Vec3 world_up() { return Vec3::UnitY(); }
 // Rotation taking insole (device) coordinates to the foot joint's local coordinates, from the rest
 // pose of a canonical skeleton: x = foot -> toe, z = world up made orthogonal to x, y = z × x.
 // foot: 0 = left, 1 = right.
-Quat insole_frame_in_foot(const kin::Skeleton& canonical, int foot);
+Quat insole_frame_in_foot(const io::Skeleton& canonical, int foot);
 
 // Specific force (g, device frame) -> world acceleration (g) with 1 g removed from world up.
 inline Vec3 world_acceleration_g(const Vec3& device_acc_g, const Quat& insole_to_world) {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "step2motion/infer/inputs.hpp"
-#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/io/motion.hpp"
 
 namespace s2m::model {
 struct ModelBundle;
@@ -106,7 +106,7 @@ struct MotionOut {
     std::vector<Eigen::Vector3d> joints_m;    // F x 22 global
 };
 MotionOut positions_from_poses(const Eigen::MatrixXf& poses, const Eigen::Vector3d& root_start_m);
-kin::Motion motion_from_poses(const Eigen::MatrixXf& poses, const kin::Skeleton& skeleton, double fps,
+io::Motion motion_from_poses(const Eigen::MatrixXf& poses, const io::Skeleton& skeleton, double fps,
                               const Eigen::Vector3d& root_start_m);
 
 // Foot contacts (left, right toes) per frame: toe within 5 cm of the sequence's floor and slower

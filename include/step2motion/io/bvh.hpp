@@ -1,6 +1,6 @@
 #pragma once
 // BVH motion files as written: any hierarchy, any channel set and order per joint, values in the
-// file's own units and degrees. Conversion to metres and rotations lives in kinematics/motion.hpp.
+// file's own units and degrees. Conversion to metres and rotations lives in io/motion.hpp.
 #include <Eigen/Core>
 
 #include <cstdint>

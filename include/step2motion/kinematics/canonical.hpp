@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/io/motion.hpp"
 
 namespace s2m::kin {
 
@@ -49,14 +49,14 @@ struct ResolvedMap {
     std::array<int, kNumJoints> a{}, b{};
     std::array<double, kNumJoints> at{};
 };
-ResolvedMap resolve_joint_map(const JointMap& map, const Skeleton& source, const std::string& source_name);
+ResolvedMap resolve_joint_map(const JointMap& map, const io::Skeleton& source, const std::string& source_name);
 
 // Retargets a motion onto the canonical skeleton: canonical joints take their sources' world
 // positions; bone offsets come from the source's rest pose; rotations from inverse kinematics
 // (leaf joints keep the source joint's world orientation).
-Motion retarget_to_canonical(const Motion& source, const JointMap& map, const std::string& source_name);
+io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, const std::string& source_name);
 
-Skeleton canonical_skeleton_from(const Motion& source, const ResolvedMap& resolved);
-bool is_canonical(const Skeleton& s);
+io::Skeleton canonical_skeleton_from(const io::Motion& source, const ResolvedMap& resolved);
+bool is_canonical(const io::Skeleton& s);
 
 }  // namespace s2m::kin

@@ -1,57 +1,15 @@
 #pragma once
-// Skeletons and motions in metres with quaternion rotations; forward and inverse kinematics;
-// conversion from and to BVH.
-#include <Eigen/Core>
-#include <Eigen/Geometry>
-
-#include <optional>
+// Forward and inverse kinematics and resampling of motions (io/motion.hpp).
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "step2motion/io/bvh.hpp"
-#include "step2motion/kinematics/rotation.hpp"
+#include "step2motion/core/rotation.hpp"
+#include "step2motion/io/motion.hpp"
 
 namespace s2m::kin {
 
-using Vec3 = Eigen::Vector3d;
-using Quat = Eigen::Quaterniond;
-// std::vector of fixed-size Eigen types needs the aligned allocator only for 16-byte types.
-using QuatVector = std::vector<Quat, Eigen::aligned_allocator<Quat>>;
-
-struct Skeleton {
-    std::vector<std::string> names;
-    std::vector<int> parents;            // parents[j] < j; -1 for the root (joint 0)
-    std::vector<Vec3> offsets_m;         // rest-pose offset from the parent, parent's frame
-    std::vector<std::optional<Vec3>> end_sites_m;
-
-    int size() const { return static_cast<int>(names.size()); }
-    int find(std::string_view name) const;  // -1 when absent
-    std::vector<std::vector<int>> children() const;
-    // World positions in the rest pose (all rotations identity, root at the origin).
-    std::vector<Vec3> rest_positions() const;
-    // Standing height: vertical extent of joints and end sites in the rest pose.
-    double rest_height_m() const;
-};
-
-struct Motion {
-    Skeleton skeleton;
-    double fps = 30;
-    int frames = 0;
-    QuatVector rotations;             // frames x joints, local
-    std::vector<Vec3> translations;   // frames x joints, local (root: world position; others: offset)
-
-    const Quat& rotation(int f, int j) const { return rotations[static_cast<size_t>(f * skeleton.size() + j)]; }
-    Quat& rotation(int f, int j) { return rotations[static_cast<size_t>(f * skeleton.size() + j)]; }
-    const Vec3& translation(int f, int j) const { return translations[static_cast<size_t>(f * skeleton.size() + j)]; }
-    Vec3& translation(int f, int j) { return translations[static_cast<size_t>(f * skeleton.size() + j)]; }
-    double duration_s() const { return frames > 0 ? (frames - 1) / fps : 0; }
-    // Allocates rotations = identity and translations = rest offsets.
-    void resize(int num_frames);
-};
-
 // World positions (frames x joints) and optionally world rotations.
-std::vector<Vec3> forward_kinematics(const Motion& m, QuatVector* world_rotations = nullptr);
+std::vector<Vec3> forward_kinematics(const io::Motion& m, QuatVector* world_rotations = nullptr);
 
 struct IkOptions {
     // Optional world rotations (frames x joints) for joints without children, which positions
@@ -62,22 +20,19 @@ struct IkOptions {
 // turned from its rest bone direction to the target direction of its first child, the roll taken
 // from a second child where there is one. Exact (FK(IK(p)) == p) whenever p is consistent with the
 // skeleton's bone lengths and rigid child arrangements.
-Motion inverse_kinematics(const Skeleton& skeleton, const std::vector<Vec3>& world_positions, int frames,
+io::Motion inverse_kinematics(const io::Skeleton& skeleton, const std::vector<Vec3>& world_positions, int frames,
                           double fps, const IkOptions& options = {});
 
-// Metres per file unit guessed from the rest-pose height: metres, centimetres, millimetres, inches
-// or CMU's 0.056444 m units, whichever gives the most plausible human height.
-double detect_bvh_scale(const io::Bvh& bvh);
-Skeleton skeleton_from_bvh(const io::Bvh& bvh, double scale_m_per_unit);
-Motion motion_from_bvh(const io::Bvh& bvh, double scale_m_per_unit);
-
-struct BvhExportOptions {
-    std::string rotation_order = "ZXY";
-    bool positions_on_all_joints = false;  // otherwise only the root has position channels
-};
-io::Bvh bvh_from_motion(const Motion& m, const BvhExportOptions& options = {});
-
 // Resampling: linear for translations, slerp for rotations, over [0, duration].
-Motion resample(const Motion& m, double fps);
+io::Motion resample(const io::Motion& m, double fps);
+
+// How far apart two motions of the same skeleton put the same joint in the same frame (world
+// positions): e.g. one recording reconstructed on the GPU and on the CPU. InputError naming
+// `what` when the joint names or frame counts differ.
+struct JointDistance {
+    double max_m = 0, mean_m = 0;
+    int frame = -1, joint = -1;  // where the largest distance is
+};
+JointDistance joint_distance(const io::Motion& a, const io::Motion& b, const std::string& what);
 
 }  // namespace s2m::kin

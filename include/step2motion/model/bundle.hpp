@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/io/motion.hpp"
 #include "step2motion/model/baselines.hpp"
 #include "step2motion/model/checkpoint.hpp"
 #include "step2motion/model/networks.hpp"
@@ -37,7 +37,7 @@ struct ModelBundle {
     model::TransformerRegressor transformer{nullptr};  // transformer
     model::RootNet root{nullptr};                      // the diffusion model's own, or a separate one
     Normalization stats;
-    kin::Skeleton skeleton;                            // default output skeleton (canonical)
+    io::Skeleton skeleton;                            // default output skeleton (canonical)
     SamplingDefaults sampling;                         // stored sampler settings (diffusion models)
     double rate_hz = 30;                               // frame rate of its training data (files without it: 30)
 

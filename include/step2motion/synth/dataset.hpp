@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "step2motion/io/moticon.hpp"
-#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/io/motion.hpp"
 
 namespace s2m::synth {
 
@@ -31,7 +31,7 @@ void merge_subject(const std::string& dataset_dir, const SubjectRow& row);
 std::string format_sync_csv(int insole_frames, int mocap_frames);
 
 // Height (rest pose), arm span (hand to hand through the shoulders) and foot length of a canonical skeleton.
-SubjectRow describe_subject(const kin::Skeleton& canonical, const std::string& id, double weight_kg, int insole_size,
+SubjectRow describe_subject(const io::Skeleton& canonical, const std::string& id, double weight_kg, int insole_size,
                             double foot_length_m);
 
 struct SequencePaths {
@@ -41,6 +41,6 @@ SequencePaths sequence_paths(const std::string& dataset_dir, const std::string& 
 
 // Writes the three files of one sequence (folders created as needed).
 SequencePaths write_sequence(const std::string& dataset_dir, const std::string& subject, const std::string& seq,
-                             const io::MoticonRecording& insoles, const kin::Motion& canonical);
+                             const io::MoticonRecording& insoles, const io::Motion& canonical);
 
 }  // namespace s2m::synth

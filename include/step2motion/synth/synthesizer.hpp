@@ -9,7 +9,7 @@
 
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/io/sensor_layout.hpp"
-#include "step2motion/kinematics/motion.hpp"
+#include "step2motion/io/motion.hpp"
 
 namespace s2m::synth {
 
@@ -49,7 +49,7 @@ struct Variant {
 };
 Variant draw_variant(std::uint64_t seed, const std::string& name, int variant);
 // The motion of a person `factor` times as tall: every offset, end site and root position scaled.
-void scale_motion(kin::Motion& canonical, double factor);
+void scale_motion(io::Motion& canonical, double factor);
 // The Moticon insole size for a foot of this length: two EU shoe sizes (13.3 mm) per size, size 4
 // (EU 38/39) for a 0.243 m foot; 1-12.
 int insole_size_for_foot(double foot_length_m);
@@ -57,39 +57,39 @@ int insole_size_for_foot(double foot_length_m);
 // Where the insole sits on one foot (in the foot joint's local frame, metres) - for inspection/tests.
 struct FootGeometry {
     double length_m = 0, width_m = 0;
-    kin::Vec3 x_axis, y_axis, z_axis;  // insole axes in the foot joint's frame (y medial, as the pressure layout; the IMU reads y to the body's left on both feet)
-    std::vector<kin::Vec3> sensor_local;  // 16, each in its segment's frame (foot or toe)
+    s2m::Vec3 x_axis, y_axis, z_axis;  // insole axes in the foot joint's frame (y medial, as the pressure layout; the IMU reads y to the body's left on both feet)
+    std::vector<s2m::Vec3> sensor_local;  // 16, each in its segment's frame (foot or toe)
     std::vector<bool> on_toe;             // sensor rides on the toe segment
 };
 
 struct SynthDiagnostics {
     double ground_height_m = 0;   // the ground plane's height at the world origin
     double ground_slope = 0;      // its gradient (rise per metre)
-    kin::Vec3 up = kin::Vec3::UnitY();
+    s2m::Vec3 up = s2m::Vec3::UnitY();
     FootGeometry feet[2];
     std::vector<double> time_s;              // output rate
     std::vector<double> body_force_n;        // m (g + a_com), before sharing (output rate)
     std::vector<double> contact[2];          // largest contact weight of any cell of the foot, 0..1
     std::vector<double> sole_height_m[2];    // lowest cell of the foot above the ground
-    std::vector<kin::Vec3> com_m;            // centre of mass at the output rate
+    std::vector<s2m::Vec3> com_m;            // centre of mass at the output rate
 };
 
 // Segment-mass model (de Leva 1996 fractions) on the canonical joints: the centre of mass per frame.
-std::vector<kin::Vec3> centre_of_mass(const kin::Skeleton& canonical, const std::vector<kin::Vec3>& world_positions,
+std::vector<s2m::Vec3> centre_of_mass(const io::Skeleton& canonical, const std::vector<s2m::Vec3>& world_positions,
                                       int frames);
 
 // Standing height from the leg's bone lengths (hip joint ≈ 0.53 and ankle ≈ 0.04 of stature), robust
 // to rest poses with spread legs and to spine maps that merge joints.
-double standing_height_m(const kin::Skeleton& canonical);
+double standing_height_m(const io::Skeleton& canonical);
 
 // Many BVH conversions (CMU's among them) start with a frame of the rest pose; differentiated, it
 // becomes a huge spike. Drops leading frames that jump far more than the motion that follows.
 // Returns the number of frames dropped.
-int drop_leading_rest_frames(kin::Motion& canonical);
+int drop_leading_rest_frames(io::Motion& canonical);
 
 // `motion` must be on the canonical skeleton (kin::is_canonical). The recording has
 // round(frames * rate_hz / fps) samples covering the motion's frames [0, frames).
-io::MoticonRecording synthesize_insoles(const kin::Motion& motion, const SynthOptions& options,
+io::MoticonRecording synthesize_insoles(const io::Motion& motion, const SynthOptions& options,
                                         const io::SensorLayout& layout, SynthDiagnostics* diagnostics = nullptr);
 
 }  // namespace s2m::synth

@@ -1,13 +1,19 @@
 #pragma once
 // Rotations in double precision: Euler angles in any axis order (as BVH lists them), quaternions,
-// shortest-arc and swing rotations, slerp.
+// shortest-arc and swing rotations, slerp. Below io, whose BVH conversion needs the Euler angles.
 #include <Eigen/Core>
 #include <Eigen/Geometry>
 
 #include <array>
 #include <string>
+#include <vector>
 
-namespace s2m::kin {
+namespace s2m {
+
+using Vec3 = Eigen::Vector3d;
+using Quat = Eigen::Quaterniond;
+// std::vector of fixed-size Eigen types needs the aligned allocator only for 16-byte types.
+using QuatVector = std::vector<Quat, Eigen::aligned_allocator<Quat>>;
 
 // Axis order of a rotation sequence, e.g. {2,0,1} for "ZXY": R = Rz(a0) * Rx(a1) * Ry(a2)
 // (intrinsic, in the order listed, as BVH CHANNELS compose).
@@ -29,4 +35,4 @@ Eigen::Quaterniond shortest_arc(const Eigen::Vector3d& from, const Eigen::Vector
 
 Eigen::Quaterniond slerp(const Eigen::Quaterniond& a, const Eigen::Quaterniond& b, double t);
 
-}  // namespace s2m::kin
+}  // namespace s2m

@@ -1,10 +1,10 @@
-#include "step2motion/kinematics/rotation.hpp"
+#include "step2motion/core/rotation.hpp"
 
 #include <cmath>
 
 #include "step2motion/core/error.hpp"
 
-namespace s2m::kin {
+namespace s2m {
 
 namespace {
 constexpr double kDeg = M_PI / 180.0;
@@ -85,4 +85,4 @@ Eigen::Quaterniond slerp(const Eigen::Quaterniond& a, const Eigen::Quaterniond& 
     return a.slerp(t, b);  // Eigen takes the shorter path
 }
 
-}  // namespace s2m::kin
+}  // namespace s2m
