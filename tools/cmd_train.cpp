@@ -51,12 +51,14 @@ static std::function<int()> setup_train(CLI::App& app) {
         spdlog::info("device: {}, precision: {}", options.device, options.bf16 ? "bf16" : "fp32");
         options.data_description = opt->data;
         const auto summary = s2m::train::train_model(config, set, options);
+        // Rank 0 alone writes files and says so.
+        const char* rank = std::getenv("RANK");
         if (summary.interrupted) {
-            std::cout << "interrupted; state saved in " << opt->out << "/last.pt (continue with --resume)\n";
+            if (!rank || std::string(rank) == "0")
+                std::cout << "interrupted; state saved in " << opt->out << "/last.pt (continue with --resume)\n";
             return 130;
         }
         // Sampler settings chosen on the validation clips and stored in model.pt (rank 0 alone).
-        const char* rank = std::getenv("RANK");
         if (!opt->no_tune && (!rank || std::string(rank) == "0") && (config.model_type == s2m::model::ModelType::Step2Motion ||
                                                                config.model_type == s2m::model::ModelType::DiffusionStdXattn)) {
             const bool has_val = std::any_of(dataset.clips.begin(), dataset.clips.end(), [](const auto& c) { return c.split == "val"; });
