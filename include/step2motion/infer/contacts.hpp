@@ -1,7 +1,7 @@
 #pragma once
 // Foot contacts from pressure: while an insole is loaded, its foot is held where it stands in the
-// output (no skating), the knee found again by two-bone IK with the predicted knee as pole, and the
-// hold blended in and out over a few frames so that no pop appears.
+// output (no skating), the knee found again by two-bone IK with the predicted knee as pole. Between
+// stances the shift moves from one hold to the next in a straight line, so that no pop appears.
 #include <Eigen/Core>
 
 #include "step2motion/infer/inputs.hpp"
@@ -9,7 +9,8 @@
 namespace s2m::infer {
 
 struct ContactOptions {
-    int blend_frames = 3;  // frames over which a hold fades in at stance onset and out at its end
+    double max_swing_s = 0.8;  // longer gaps between two stances are not one swing: the hold fades out
+    double fade_s = 0.2;       // over this time, away from a stance, where no next stance takes over
 };
 
 // poses: F x 66 (root displacement + 21 root-relative joints, world-oriented), the sequence's root
