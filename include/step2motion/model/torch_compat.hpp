@@ -77,7 +77,7 @@ inline void set_autocast(c10::DeviceType d, bool enabled, at::ScalarType dtype) 
 // 1/√d into q's weights, so it runs with scale 1. Used where it is the faster: on CUDA (flash and
 // memory-efficient kernels; the explicit path holds every logit) and for float32 on the CPU (3-4 %
 // faster per denoiser pass on a 2-core EPYC). For bf16 on the CPU the explicit batched GEMMs with the
-// in-place softmax are 15-35 % faster, and 1.13 has no such operator: there the callers keep them.
+// in-place softmax are 14-37 % faster, and 1.13 has no such operator: there the callers keep them.
 // S2M_FUSED_ATTENTION=0 keeps them everywhere (to time one against the other).
 inline bool use_fused_attention(const at::Tensor& q) {
 #if S2M_TORCH_AT_LEAST(2, 1)
