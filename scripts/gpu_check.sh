@@ -33,9 +33,10 @@ step() { echo; echo "== [$((SECONDS - start)) s] $*"; }
 
 step "GPU visible to LibTorch"
 # --device cuda refuses with one line when this LibTorch has no CUDA or no GPU is visible.
-"$s2m" -q info --system --json | grep -E '"(cuda_devices|torch_version)"'
+system=$("$s2m" -q info --system --json)
+echo "$system" | grep -E '"(cuda_devices|torch_version)"'
 if [ "$device" = cuda ]; then
-  devices=$("$s2m" -q info --system --json | sed -n 's/.*"cuda_devices": \([0-9]*\).*/\1/p')
+  devices=$(echo "$system" | sed -n 's/.*"cuda_devices": \([0-9]*\).*/\1/p')
   if [ "${devices:-0}" -lt 1 ]; then
     echo "gpu_check.sh: no GPU visible to $s2m (CUDA devices: ${devices:-0})" >&2
     exit 1

@@ -55,9 +55,14 @@ nlohmann::json system_info() {
     return j;
 }
 
+// --scale: "auto" (detected from the skeleton's size) or metres per file unit.
+double bvh_scale(const s2m::io::Bvh& bvh, const std::string& scale_opt) {
+    return scale_opt == "auto" ? s2m::io::detect_bvh_scale(bvh) : std::stod(scale_opt);
+}
+
 nlohmann::json bvh_info(const std::string& path, const std::string& scale_opt) {
     const s2m::io::Bvh bvh = s2m::io::read_bvh(path);
-    const double scale = scale_opt == "auto" ? s2m::io::detect_bvh_scale(bvh) : std::stod(scale_opt);
+    const double scale = bvh_scale(bvh, scale_opt);
     const s2m::io::Motion m = s2m::io::motion_from_bvh(bvh, scale);
     double distance = 0;
     for (int f = 1; f < m.frames; ++f) {
@@ -183,7 +188,7 @@ namespace {
 nlohmann::json compare_bvh(const std::string& a_path, const std::string& b_path, const std::string& scale_opt) {
     auto motion = [&](const std::string& path) {
         const s2m::io::Bvh bvh = s2m::io::read_bvh(path);
-        return s2m::io::motion_from_bvh(bvh, scale_opt == "auto" ? s2m::io::detect_bvh_scale(bvh) : std::stod(scale_opt));
+        return s2m::io::motion_from_bvh(bvh, bvh_scale(bvh, scale_opt));
     };
     const s2m::io::Motion a = motion(a_path), b = motion(b_path);
     const s2m::kin::JointDistance d = s2m::kin::joint_distance(a, b, a_path + " vs " + b_path);

@@ -51,10 +51,8 @@ void lock_foot_contacts(Eigen::MatrixXf& poses, const InsoleSequence& input, con
     for (int foot = 0; foot < 2; ++foot) {
         const int up_leg = foot == 0 ? kin::LeftUpLeg : kin::RightUpLeg, knee = up_leg + 1, ankle = up_leg + 2, toe = up_leg + 3;
         const auto stance = imu::stance_from_force(input.insoles.col(foot * io::kFootChannels + io::kForceOffset), {}, input.rate_hz);
-        // Per frame, how far the foot moves: in a stance, onto the toe's mean world position over it
-        // (the prediction's own guess of where the foot stands); between two stances, from the one
-        // shift to the next in a straight line, so that no jump appears at a stance's edges; before
-        // the first and after the last stance, that stance's shift at its edge.
+        // Per frame, how far the foot moves; in a stance, onto the toe's mean world position over it
+        // (the prediction's own guess of where the foot stands). Outside stances: below.
         std::vector<Vec3> shift(static_cast<size_t>(F), Vec3::Zero());
         std::vector<std::pair<int, int>> stances;
         for (int f = 0; f < F;) {
