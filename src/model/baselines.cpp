@@ -21,12 +21,12 @@ MlpRegressorImpl::MlpRegressorImpl(const RegressorConfig& c) : config(c) {
     torch::nn::Sequential seq;
     int64_t in = int64_t(c.input_T) * io::kInsoleChannels;
     for (int i = 0; i < c.num_layers; ++i) {
-        seq->push_back(torch::nn::Linear(in, c.hidden_dim));
+        seq->push_back(Linear(in, c.hidden_dim));
         seq->push_back(torch::nn::GELU());
         seq->push_back(torch::nn::Dropout(c.dropout));
         in = c.hidden_dim;
     }
-    seq->push_back(torch::nn::Linear(in, int64_t(c.input_T) * io::kJointValues));
+    seq->push_back(Linear(in, int64_t(c.input_T) * io::kJointValues));
     net = register_module("net", seq);
 }
 
@@ -41,10 +41,10 @@ torch::Tensor MlpRegressorImpl::forward(const torch::Tensor& insoles) {
 
 TransformerRegressorImpl::TransformerRegressorImpl(const RegressorConfig& c) : config(c) {
     check_regressor(c);
-    input_emb = register_module("input_emb", torch::nn::Linear(io::kInsoleChannels, c.hidden_dim));
+    input_emb = register_module("input_emb", Linear(io::kInsoleChannels, c.hidden_dim));
     temporal_pe = register_module("temporal_pe", PositionalEncoding(c.input_T, c.hidden_dim));
     encoder = register_module("encoder", EncoderStack(c.num_layers, c.hidden_dim, c.n_heads, c.d_ff, c.dropout));
-    output = register_module("output", torch::nn::Linear(c.hidden_dim, io::kJointValues));
+    output = register_module("output", Linear(c.hidden_dim, io::kJointValues));
 }
 
 torch::Tensor TransformerRegressorImpl::forward(const torch::Tensor& insoles) {

@@ -43,7 +43,7 @@ InsoleCrossAttentionImpl::InsoleCrossAttentionImpl(int dim_, CrossAttentionKind 
     proj_v = register_parameter("proj_v", uni({H, dim, dh}));
     bias_v = register_parameter("bias_v", uni({1, H, 1, dh}));
     scale = register_buffer("scale", torch::scalar_tensor(std::sqrt(double(dh)), torch::kDouble));
-    output_proj = register_module("output_proj", torch::nn::Linear(torch::nn::LinearOptions(dim, dim).bias(false)));
+    output_proj = register_module("output_proj", Linear(torch::nn::LinearOptions(dim, dim).bias(false)));
     // One logit per frame of distance: at the start a frame reads mostly the insoles within ±2 frames.
     if (with_locality) locality = register_parameter("locality", torch::ones({1, H, 1, 1}));
 }
@@ -73,7 +73,9 @@ std::pair<torch::Tensor, torch::Tensor> InsoleCrossAttentionImpl::keys_values(co
     auto src = tokens;
     if (kind == CrossAttentionKind::Standard)
         src = tokens.reshape({tokens.size(0), 1, tokens.size(1) * tokens.size(2), tokens.size(3)});
-    return {torch::matmul(src, proj_k) + bias_k, torch::matmul(src, proj_v) + bias_v};
+    // Biases in the product's dtype: under autocast the keys stay bfloat16 (no float32 copy to cast back).
+    auto k = torch::matmul(src, proj_k), v = torch::matmul(src, proj_v);
+    return {k + bias_k.to(k.scalar_type()), v + bias_v.to(v.scalar_type())};
 }
 
 torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keys,
@@ -86,13 +88,13 @@ torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const to
     const bool infer = inference_only(*this);
     auto fold_q = [&] { return proj_q.permute({1, 0, 2}).reshape({dim, H * dh}) * scale; };
     auto fold_bias = [&] { return bias_q * scale; };
-    const auto dt = infer ? inference_dtype(x) : x.scalar_type();
-    const auto wq = infer ? folded_q_.get({proj_q}, dt, fold_q) : fold_q();
-    const auto bq = infer ? folded_bias_q_.get({bias_q}, dt, fold_bias) : fold_bias();
-    const auto q = torch::matmul(infer ? x.to(dt) : x, wq).view({B, N, H, dh}).transpose(1, 2) + bq;  // [B, 8, N, dh]
+    const auto dt = compute_dtype(x);
+    const auto wq = infer ? folded_q_.get({proj_q}, dt, fold_q) : fold_q().to(dt);
+    const auto bq = infer ? folded_bias_q_.get({bias_q}, dt, fold_bias) : fold_bias().to(dt);
+    const auto q = torch::matmul(x.to(dt), wq).view({B, N, H, dh}).transpose(1, 2) + bq;  // [B, 8, N, dh]
     const int64_t Sk = keys.size(2);
     const bool per_head = keys.size(1) == H;  // Standard: one key set [B, 1, 8·S, dh] for all heads
-    const auto k = infer ? keys.to(q.dtype()) : keys;  // autocast casts for itself in training
+    const auto k = keys.to(q.dtype());  // a no-op for keys made under the same autocast
     if (infer && per_head && !weights && compat::use_fused_attention(q)) {
         torch::Tensor bias;  // the locality penalty as an additive mask [1, 8, N, S_k]
         if (locality.defined())
@@ -113,7 +115,7 @@ torch::Tensor InsoleCrossAttentionImpl::forward(const torch::Tensor& x, const to
         kernels::softmax_(attn, frame_distance(N, Sk), std::vector<float>(scale.data_ptr<float>(), scale.data_ptr<float>() + H));
     }
     if (weights) *weights = attn.detach();
-    const auto v = infer ? values.to(attn.dtype()) : values;
+    const auto v = values.to(attn.dtype());
     auto heads = per_head ? torch::bmm(attn.reshape({B * H, N, Sk}), v.reshape({B * H, Sk, dh})).view({B, H, N, dh})
                           : torch::matmul(attn, v);  // [B, 8, N, dh]
     return output_proj(heads.transpose(1, 2).reshape({B, N, dim}));
@@ -183,7 +185,8 @@ InsoleCondition InsoleConditioningImpl::encode(const torch::Tensor& c, const tor
         biases.insert(biases.end(), {ca->bias_k.view({io::kInsoleComponents, 1, -1}), ca->bias_v.view({io::kInsoleComponents, 1, -1})});
     }
     const int64_t dh = config.hidden_dim / io::kInsoleComponents;
-    const auto kv = torch::bmm(by_component.view({io::kInsoleComponents, B * S, -1}), torch::cat(weights, 2)) + torch::cat(biases, 2);
+    auto kv = torch::bmm(by_component.view({io::kInsoleComponents, B * S, -1}), torch::cat(weights, 2));
+    kv = kv + torch::cat(biases, 2).to(kv.scalar_type());  // bfloat16 keys under autocast, as keys_values
     auto part = [&](int64_t i) { return kv.narrow(2, i * dh, dh).view({io::kInsoleComponents, B, S, dh}).transpose(0, 1).contiguous(); };
     for (int64_t l = 0; l < static_cast<int64_t>(weights.size() / 2); ++l) {
         out.keys.push_back(part(2 * l));

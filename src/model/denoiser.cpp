@@ -8,9 +8,9 @@ namespace s2m::model {
 DenoiserLayerImpl::DenoiserLayerImpl(const ModelConfig& c) : dropout(c.dropout) {
     const int64_t d = c.hidden_dim;
     self_attn = register_module("self_attn", SelfAttention(c.hidden_dim, c.n_heads, c.dropout));
-    linear1 = register_module("linear1", torch::nn::Linear(d, c.d_ff));
-    linear2 = register_module("linear2", torch::nn::Linear(c.d_ff, d));
-    linear_tmp = register_module("linear_tmp", torch::nn::Linear(d, d));
+    linear1 = register_module("linear1", Linear(d, c.d_ff));
+    linear2 = register_module("linear2", Linear(c.d_ff, d));
+    linear_tmp = register_module("linear_tmp", Linear(d, d));
     norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(1e-5)));
     norm3 = register_module("norm3", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(1e-5)));
 }
@@ -30,16 +30,16 @@ PoseDenoiserImpl::PoseDenoiserImpl(const ModelConfig& c) : config(c) {
     if (auto why = c.check(); !why.empty()) fail_input("model config: " + why);
     const int64_t d = c.hidden_dim;
     normalizer_id = register_buffer("normalizer_id", normalizer_id_buffer());
-    left_leg_emb = register_module("left_leg_emb", torch::nn::Linear(io::kLegValues, d));
-    right_leg_emb = register_module("right_leg_emb", torch::nn::Linear(io::kLegValues, d));
-    body_emb = register_module("body_emb", torch::nn::Linear(io::kBodyValues, d));
+    left_leg_emb = register_module("left_leg_emb", Linear(io::kLegValues, d));
+    right_leg_emb = register_module("right_leg_emb", Linear(io::kLegValues, d));
+    body_emb = register_module("body_emb", Linear(io::kBodyValues, d));
     timestep_emb = register_module("timestep_emb", mlp({d, d, d}));
     temporal_pe = register_module("temporal_pe", PositionalEncoding(c.prior_pe_rows(), c.hidden_dim));
     for (int i = 0; i < c.num_layers; ++i) decoder_layers->push_back(DenoiserLayer(c));
     register_module("decoder_layers", decoder_layers);
-    out_proj_left_leg = register_module("out_proj_left_leg", torch::nn::Linear(d, io::kLegValues));
-    out_proj_right_leg = register_module("out_proj_right_leg", torch::nn::Linear(d, io::kLegValues));
-    out_proj_body = register_module("out_proj_body", torch::nn::Linear(d, io::kBodyValues));
+    out_proj_left_leg = register_module("out_proj_left_leg", Linear(d, io::kLegValues));
+    out_proj_right_leg = register_module("out_proj_right_leg", Linear(d, io::kLegValues));
+    out_proj_body = register_module("out_proj_body", Linear(d, io::kBodyValues));
 }
 
 torch::Tensor PoseDenoiserImpl::step_embedding(const torch::Tensor& t) {

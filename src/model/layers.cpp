@@ -44,7 +44,7 @@ SelfAttentionImpl::SelfAttentionImpl(int dim_, int heads_, double dropout_)
     : dim(dim_), heads(heads_), dropout(dropout_) {
     in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * dim, dim}));
     in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * dim}));
-    out_proj = register_module("out_proj", torch::nn::Linear(dim, dim));
+    out_proj = register_module("out_proj", Linear(dim, dim));
     torch::NoGradGuard ng;
     torch::nn::init::xavier_uniform_(in_proj_weight);
     out_proj->bias.zero_();
@@ -68,9 +68,27 @@ torch::Tensor DerivedWeight::get(const std::vector<torch::Tensor>& sources, at::
     return value_;
 }
 
-at::ScalarType inference_dtype(const torch::Tensor& fallback) {
-    const auto d = fallback.device().type();
-    return compat::autocast_enabled(d) ? compat::autocast_dtype(d) : fallback.scalar_type();
+at::ScalarType compute_dtype(const torch::Tensor& x) {
+    const auto d = x.device().type();
+    return compat::autocast_enabled(d) && x.is_floating_point() ? compat::autocast_dtype(d) : x.scalar_type();
+}
+
+namespace {
+// x·wᵀ + b with all three in the compute dtype (a no-op cast outside autocast), so that the bias is
+// added in bfloat16 rather than into a float32 temporary that is then copied back.
+torch::Tensor linear_in_compute_dtype(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+    const auto dt = compute_dtype(x);
+    return F::linear(x.to(dt), w.to(dt), b.defined() ? b.to(dt) : b);
+}
+}  // namespace
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+    const auto dt = compute_dtype(x);
+    if (!inference_only(*this) || dt == weight.scalar_type()) return linear_in_compute_dtype(x, weight, bias);
+    // Inference in a lower precision: the cast weights are kept across passes.
+    const auto w = cast_weight_.get({weight}, dt, [&] { return weight; });
+    const auto b = bias.defined() ? cast_bias_.get({bias}, dt, [&] { return bias; }) : bias;
+    return F::linear(x.to(dt), w, b);
 }
 
 bool inference_only(const torch::nn::Module& m) { return !m.is_training() && !torch::GradMode::is_enabled(); }
@@ -83,13 +101,13 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
     // the folded weights are kept in the compute dtype.
     auto fold = [&](const torch::Tensor& t) { return torch::cat({t.narrow(0, 0, dim) * scale, t.narrow(0, dim, 2 * dim)}); };
     const bool infer = inference_only(*this);
-    const auto dt = infer ? inference_dtype(x) : x.scalar_type();
+    const auto dt = compute_dtype(x);
     const auto w = infer ? folded_weight_.get({in_proj_weight}, dt, [&] { return fold(in_proj_weight); }) : fold(in_proj_weight);
     const auto b = infer ? folded_bias_.get({in_proj_bias}, dt, [&] { return fold(in_proj_bias); }) : fold(in_proj_bias);
     // [B, N, 3d] → q, k, v each [B·h, N, dh], made contiguous in one copy so that the batched GEMMs
     // below need no further copies; unbind, not indexing, so that a backward stacks the three
     // gradients in one copy.
-    auto qkv = F::linear(infer ? x.to(dt) : x, w, b).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous().unbind(0);
+    auto qkv = linear_in_compute_dtype(x, w, b).view({B, N, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous().unbind(0);
     if (infer && compat::use_fused_attention(qkv[0]))  // [B, h, N, dh] each
         return out_proj(compat::fused_attention(qkv[0], qkv[1], qkv[2], {}).transpose(1, 2).reshape({B, N, dim}));
     auto q = qkv[0].view({B * heads, N, dh}), k = qkv[1].view({B * heads, N, dh}), v = qkv[2].view({B * heads, N, dh});
@@ -103,8 +121,8 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
 
 EncoderLayerImpl::EncoderLayerImpl(int dim, int heads, int d_ff, double dropout_) : dropout(dropout_) {
     self_attn = register_module("self_attn", SelfAttention(dim, heads, dropout));
-    linear1 = register_module("linear1", torch::nn::Linear(dim, d_ff));
-    linear2 = register_module("linear2", torch::nn::Linear(d_ff, dim));
+    linear1 = register_module("linear1", Linear(dim, d_ff));
+    linear2 = register_module("linear2", Linear(d_ff, dim));
     norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
     norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
 }
@@ -130,7 +148,7 @@ torch::nn::Sequential mlp(const std::vector<int64_t>& sizes) {
     torch::nn::Sequential seq;
     for (size_t i = 0; i + 1 < sizes.size(); ++i) {
         if (i > 0) seq->push_back(torch::nn::GELU());
-        seq->push_back(torch::nn::Linear(sizes[i], sizes[i + 1]));
+        seq->push_back(Linear(sizes[i], sizes[i + 1]));
     }
     return seq;
 }

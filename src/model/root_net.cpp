@@ -15,7 +15,7 @@ RootNetImpl::RootNetImpl(const ModelConfig& c) : config(c) {
     temporal_pe = register_module("temporal_pe", PositionalEncoding(c.input_T, c.hidden_dim));
     input_emb = register_module("input_emb", mlp({io::kImuChannels, d, d}));
     encoder = register_module("encoder", EncoderStack(c.root_layers, c.hidden_dim, c.n_heads, c.d_ff, c.dropout));
-    linear = register_module("linear", torch::nn::Linear(d, io::kRootValues));
+    linear = register_module("linear", Linear(d, io::kRootValues));
 }
 
 torch::Tensor RootNetImpl::forward(const torch::Tensor& insoles) {

@@ -33,7 +33,7 @@ public:
     explicit TransformerRegressorImpl(const RegressorConfig& config);
     torch::Tensor forward(const torch::Tensor& insoles);
     RegressorConfig config;
-    torch::nn::Linear input_emb{nullptr}, output{nullptr};
+    Linear input_emb{nullptr}, output{nullptr};
     PositionalEncoding temporal_pe{nullptr};
     EncoderStack encoder{nullptr};
 };

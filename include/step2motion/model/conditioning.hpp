@@ -45,7 +45,7 @@ public:
     // With ModelConfig::cross_attention_locality: [1, 8, 1, 1], the logit penalty per frame of
     // distance between a pose token's frame and an insole token's frame (its magnitude is used).
     torch::Tensor locality;
-    torch::nn::Linear output_proj{nullptr};
+    Linear output_proj{nullptr};
     int dim;
     CrossAttentionKind kind;
 

@@ -20,7 +20,7 @@ public:
     // x [B, N, d]; step [B, d] (the shared step embedding).
     torch::Tensor forward(torch::Tensor x, const torch::Tensor& step, int index, const CrossBranch& cross);
     SelfAttention self_attn{nullptr};
-    torch::nn::Linear linear1{nullptr}, linear2{nullptr}, linear_tmp{nullptr};
+    Linear linear1{nullptr}, linear2{nullptr}, linear_tmp{nullptr};
     torch::nn::LayerNorm norm1{nullptr}, norm3{nullptr};
     double dropout;
 };
@@ -36,11 +36,11 @@ public:
 
     ModelConfig config;
     torch::Tensor normalizer_id;
-    torch::nn::Linear left_leg_emb{nullptr}, right_leg_emb{nullptr}, body_emb{nullptr};
+    Linear left_leg_emb{nullptr}, right_leg_emb{nullptr}, body_emb{nullptr};
     torch::nn::Sequential timestep_emb{nullptr};
     PositionalEncoding temporal_pe{nullptr};
     torch::nn::ModuleList decoder_layers;
-    torch::nn::Linear out_proj_left_leg{nullptr}, out_proj_right_leg{nullptr}, out_proj_body{nullptr};
+    Linear out_proj_left_leg{nullptr}, out_proj_right_leg{nullptr}, out_proj_body{nullptr};
 
 private:
     DerivedWeight step_table_;  // inference: step embeddings of every level

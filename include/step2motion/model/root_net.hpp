@@ -21,7 +21,7 @@ public:
     PositionalEncoding temporal_pe{nullptr};
     torch::nn::Sequential input_emb{nullptr};
     EncoderStack encoder{nullptr};
-    torch::nn::Linear linear{nullptr};
+    Linear linear{nullptr};
 };
 TORCH_MODULE(RootNet);
 
