@@ -86,9 +86,8 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
     const auto dt = compute_dtype(x);
     if (!inference_only(*this) || dt == weight.scalar_type()) return linear_in_compute_dtype(x, weight, bias);
     // Inference in a lower precision: the cast weights are kept across passes.
-    const auto w = cast_weight_.get({weight}, dt, [&] { return weight; });
-    const auto b = bias.defined() ? cast_bias_.get({bias}, dt, [&] { return bias; }) : bias;
-    return F::linear(x.to(dt), w, b);
+    return linear_in_compute_dtype(x, cast_weight_.get({weight}, dt, [&] { return weight; }),
+                                   bias.defined() ? cast_bias_.get({bias}, dt, [&] { return bias; }) : bias);
 }
 
 bool inference_only(const torch::nn::Module& m) { return !m.is_training() && !torch::GradMode::is_enabled(); }
