@@ -60,9 +60,10 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
                    "fused (default: the feet's path + the network's within-step motion), network (IMU root network), zupt "
                    "(from the feet: zero-velocity updates in every stance), or double_integration")
         ->check(CLI::IsMember(s2m::infer::root_modes()));
-    app.add_flag("--foot-contacts", opt->options.foot_contacts, "hold each foot still while its insole is loaded");
+    auto* contacts_opt = app.add_flag("--foot-contacts,!--no-foot-contacts", opt->options.foot_contacts,
+                                      "hold each foot still while its insole is loaded (default: on for heading-frame models)");
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
-    return [opt, sampler_opt, steps_opt, samples_opt]() {
+    return [opt, sampler_opt, steps_opt, samples_opt, contacts_opt]() {
         namespace fs = std::filesystem;
         s2m::model::ModelBundle model = s2m::model::load_model(s2m::model::model_file(opt->model));
         const double rate_hz = model.rate_hz;
@@ -78,12 +79,14 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
         opt->options.bf16 = s2m::model::resolve_precision(opt->precision, opt->options.device) == s2m::model::Precision::Bf16;
         opt->options.details = opt->details;
         opt->options = s2m::infer::with_model_defaults(opt->options, model,
-                                                       {sampler_opt->count() > 0, steps_opt->count() > 0, samples_opt->count() > 0});
+                                                       {sampler_opt->count() > 0, steps_opt->count() > 0, samples_opt->count() > 0,
+                                                        contacts_opt->count() > 0});
         if (model.is_diffusion()) {
             const int steps = s2m::infer::sampler_steps(opt->options);
             spdlog::info("{} sampler, {} steps, {} sample(s){}", opt->options.sampler, steps > 0 ? std::to_string(steps) : "all",
                          opt->options.samples, model.sampling.empty() ? "" : " (unless given: the model's stored settings)");
         }
+        spdlog::info("root {}, foot contacts {}", opt->options.root, opt->options.foot_contacts ? "held (--no-foot-contacts frees them)" : "free");
         const auto results = s2m::infer::reconstruct(model, inputs, opt->options);
         fs::create_directories(opt->out);
         for (size_t i = 0; i < inputs.size(); ++i) {

@@ -96,7 +96,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
                 for (const auto& r : rec) base.push_back(r.poses);
             auto finish = [&](Eigen::MatrixXf& poses, size_t c, const std::string& root) {
                 infer::apply_root(poses, inputs[c], root);
-                if (o.reconstruct.foot_contacts) infer::lock_foot_contacts(poses, inputs[c]);
+                if (used.foot_contacts) infer::lock_foot_contacts(poses, inputs[c]);
             };
             for (size_t c = 0; c < inputs.size(); ++c) finish(rec[c].poses, c, o.reconstruct.root);
             for (size_t c = 0; c < inputs.size(); ++c) {
@@ -140,7 +140,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             j["model_type"] = model::to_string(model.config.model_type);
             j["seeds"] = o.seeds;
             j["root"] = o.reconstruct.root;
-            j["foot_contacts"] = o.reconstruct.foot_contacts;
+            j["foot_contacts"] = used.foot_contacts;
             if (model.is_diffusion()) {  // regressors are deterministic: no sampler settings
                 j["sampler"] = used.sampler;
                 j["steps"] = used.steps;

@@ -52,7 +52,7 @@ void lock_foot_contacts(Eigen::MatrixXf& poses, const InsoleSequence& input, con
         const int up_leg = foot == 0 ? kin::LeftUpLeg : kin::RightUpLeg, knee = up_leg + 1, ankle = up_leg + 2, toe = up_leg + 3;
         const auto stance = imu::stance_from_force(input.insoles.col(foot * io::kFootChannels + io::kForceOffset), {}, input.rate_hz);
         // Per frame, how far the foot moves; in a stance, onto the toe's mean world position over it
-        // (the prediction's own guess of where the foot stands). Outside stances: below.
+        // along the ground (the prediction's own guess of where the foot stands). Outside stances: below.
         std::vector<Vec3> shift(static_cast<size_t>(F), Vec3::Zero());
         std::vector<std::pair<int, int>> stances;
         for (int f = 0; f < F;) {
@@ -65,7 +65,13 @@ void lock_foot_contacts(Eigen::MatrixXf& poses, const InsoleSequence& input, con
             Vec3 held = Vec3::Zero();
             for (int k = f; k < end; ++k) held += root[static_cast<size_t>(k)] + joint(k, toe);
             held /= end - f;
-            for (int k = f; k < end; ++k) shift[static_cast<size_t>(k)] = held - (root[static_cast<size_t>(k)] + joint(k, toe));
+            for (int k = f; k < end; ++k) {
+                shift[static_cast<size_t>(k)] = held - (root[static_cast<size_t>(k)] + joint(k, toe));
+                // Only along the ground: the height stays the prediction's. A vertical hold, carried
+                // across the swing to the next stance, pulled swinging toes down to the floor, where
+                // they counted as skating (measured: 0.206 against 0.132 held along the ground).
+                shift[static_cast<size_t>(k)].y() = 0;
+            }
             stances.emplace_back(f, end);
             f = end;
         }

@@ -68,6 +68,7 @@ const std::vector<std::string>& attention_components() {
 }
 
 ReconstructOptions with_model_defaults(ReconstructOptions o, const model::ModelBundle& m, const SamplerChoice& given) {
+    if (!given.foot_contacts) o.foot_contacts = m.config.representation == model::Representation::Heading;
     const model::SamplingDefaults& d = m.sampling;
     if (d.empty() || !m.is_diffusion()) return o;
     if (!given.sampler) o.sampler = d.sampler;

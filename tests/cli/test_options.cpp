@@ -71,7 +71,7 @@ void parse_help(const std::string& help, std::set<std::string>* options, std::ve
         if (section.rfind("Subcommands", 0) == 0) {
             if (subcommands) subcommands->push_back(first);
         } else if (first[0] == '-' && first != "-h,--help") {
-            options->insert(first);
+            options->insert(first.substr(0, first.find('{')));  // "--x,--no-x{false}": a flag pair's default
         }
     }
 }
@@ -386,9 +386,12 @@ TEST(CliOptions, ReconstructInputsAndOptions) {
     EXPECT_GT((root_di.back() - root_fp32.back()).norm(), 1e-2);
 
     // --foot-contacts: the same root, the legs changed, and the toes slower while their insole is
-    // loaded (BVH forward kinematics; stances as the library finds them).
-    s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --out " + (dir / "free").string());
+    // loaded (BVH forward kinematics; stances as the library finds them). --no-foot-contacts frees
+    // them; held is the default of a heading-frame model such as this one.
+    s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --no-foot-contacts --out " + (dir / "free").string());
     s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --foot-contacts --out " + (dir / "held").string());
+    s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --out " + (dir / "default").string());
+    EXPECT_TRUE(read_text(dir / "default" / (one_name + ".bvh")) == read_text(dir / "held" / (one_name + ".bvh")));
     const auto root_free = bvh_root(bvh("free", one_name)), root_held = bvh_root(bvh("held", one_name));
     ASSERT_EQ(root_free.size(), root_held.size());
     for (size_t f = 0; f < root_free.size(); ++f) ASSERT_LT((root_free[f] - root_held[f]).norm(), 1e-5) << "frame " << f;

@@ -84,3 +84,32 @@ TEST(FootContacts, ShiftMovesInAStraightLineAcrossASwing) {
     const Eigen::Vector3d step = (shift(35) - shift(24)) / 11.0;
     for (int f = 24; f < 35; ++f) EXPECT_LT((shift(f + 1) - shift(f) - step).norm(), 1e-5) << "frame " << f;
 }
+
+// The hold is along the ground: the toe's height stays the prediction's, in a stance that bobs and in
+// a swing between two stances whose holds differ in height (a vertical hold carried across the swing
+// pulled the lifted toe down towards the floor).
+TEST(FootContacts, HeightStaysThePredictions) {
+    const int F = 60;
+    const infer::InsoleSequence in = left_insole_loaded(F, {{10, 25}, {35, 50}});
+    Eigen::MatrixXf poses = skating_left_leg(F, 0.03f);
+    for (int f = 0; f < F; ++f) {
+        // 3 cm of bob in the first stance, the foot 6 cm lower in the second, 10 cm of lift between.
+        const float lift = f < 25 ? 0.03f * std::sin(0.9f * f) : f < 35 ? 0.1f * std::sin(float(M_PI) * (f - 24) / 11) : -0.06f;
+        for (int j : {kin::LeftFoot, kin::LeftToeBase}) poses(f, col(j) + 1) += lift;
+    }
+    const Eigen::MatrixXf before = poses;
+    infer::lock_foot_contacts(poses, in);
+    double moved = 0;
+    for (int f = 0; f < F; ++f) {
+        EXPECT_NEAR(poses(f, col(kin::LeftToeBase) + 1), before(f, col(kin::LeftToeBase) + 1), 1e-6) << "frame " << f;
+        EXPECT_NEAR(poses(f, col(kin::LeftFoot) + 1), before(f, col(kin::LeftFoot) + 1), 1e-6) << "frame " << f;
+        moved = std::max(moved, double((at(poses, f, kin::LeftToeBase) - at(before, f, kin::LeftToeBase)).norm()));
+    }
+    EXPECT_GT(moved, 0.02);  // it did hold the foot along the ground
+    auto world_toe = [&](int f) -> Eigen::Vector3d { return Eigen::Vector3d(0, 0, 0.02 * f) + at(poses, f, kin::LeftToeBase); };
+    for (int f = 10; f < 24; ++f) {
+        Eigen::Vector3d d = world_toe(f + 1) - world_toe(f);
+        d.y() = 0;
+        EXPECT_LT(d.norm(), 1e-5) << "frame " << f;
+    }
+}

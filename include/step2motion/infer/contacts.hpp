@@ -1,7 +1,8 @@
 #pragma once
-// Foot contacts from pressure: while an insole is loaded, its foot is held where it stands in the
-// output (no skating), the knee found again by two-bone IK with the predicted knee as pole. Between
-// stances the shift moves from one hold to the next in a straight line, so that no pop appears.
+// Foot contacts from pressure: while an insole is loaded, its foot is held where it stands along the
+// ground in the output (no skating; its height stays the prediction's), the knee found again by
+// two-bone IK with the predicted knee as pole. Between stances the shift moves from one hold to the
+// next in a straight line, so that no pop appears.
 #include <Eigen/Core>
 
 #include "step2motion/infer/inputs.hpp"

@@ -35,6 +35,7 @@ struct ReconstructOptions {
     // double_integration (Table 2's baseline).
     std::string root = "network";
     // Hold each foot still while its insole is loaded (infer/contacts.hpp), after the root is chosen.
+    // with_model_defaults turns it on for heading-frame models unless the user chose.
     bool foot_contacts = false;
     bool progress = true;
     // Rows (windows x samples, x2 with guidance) denoised together: bounds memory whatever the input
@@ -56,10 +57,11 @@ struct Reconstruction {
 // left_force_cop, then the same for the right foot.
 const std::vector<std::string>& attention_components();
 
-// Which of sampler, steps and samples the user set; the others come from the model's stored settings
-// (model::SamplingDefaults) when it has them.
+// Which of sampler, steps, samples and foot contacts the user set; the others come from the model's
+// stored settings (model::SamplingDefaults) when it has them, and foot contacts are on for the
+// heading-frame models (off for world-frame ones: the reference's weights and protocol).
 struct SamplerChoice {
-    bool sampler = false, steps = false, samples = false;
+    bool sampler = false, steps = false, samples = false, foot_contacts = false;
 };
 ReconstructOptions with_model_defaults(ReconstructOptions options, const model::ModelBundle& model, const SamplerChoice& given);
 
