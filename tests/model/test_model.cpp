@@ -645,9 +645,6 @@ TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
     EXPECT_EQ(sched.posterior_sample(x0, x_t, t.clamp_min(1), torch::randn_like(x0)).scalar_type(), torch::kDouble);
 }
 
-// A training step (forward + backward) under bf16 autocast, for every conditioning variant: the
-// loss is near fp32's and every parameter gets a finite gradient near fp32's. The batched keys and
-// values of all layers equal each layer's own projection.
 // Under autocast the layer computes in bf16 with its bias cast too; at inference its cast weights
 // are kept across calls (one cast per call: the input's) and rebuilt when the weights change.
 TEST(Layers, LinearUnderAutocastKeepsCastWeightsUntilTheyChange) {
@@ -685,6 +682,9 @@ TEST(Layers, LinearUnderAutocastKeepsCastWeightsUntilTheyChange) {
     expect_close_to_fp32(infer().first);
 }
 
+// A training step (forward + backward) under bf16 autocast, for every conditioning variant: the
+// loss is near fp32's and every parameter gets a finite gradient near fp32's. The batched keys and
+// values of all layers equal each layer's own projection.
 TEST(Training, Bf16StepForEveryConditioningVariant) {
     struct Variant {
         const char* name;
