@@ -10,6 +10,8 @@
 #   S2M_LOSO_TRAIN_ARGS="..."  extra `s2m train` options (e.g. --precision fp32)
 #   S2M_LOSO_VARIANTS=N        augmentation: every training source also performed by N virtual people
 #                              (`s2m synth --variants`: other heights, masses, insole sizes, IMU mountings)
+#   S2M_LOSO_PROPORTIONS=P     bone lengths of every source (`s2m synth --proportions`): source
+#                              (default; each mocap's own joint placement) or standard (one skeleton)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 s2m=${S2M:-build/bin/s2m}
@@ -17,6 +19,7 @@ shared=${S2M_SHARED_DIR:-../shared}
 mocap="$shared/data/mocap"
 [ $# -ge 3 ] || { echo "usage: scripts/leave_one_source_out.sh SOURCE OUT_DIR CONFIG.json [CONFIG.json ...]" >&2; exit 2; }
 held=$1
+proportions=${S2M_LOSO_PROPORTIONS:-source}
 out=$2
 shift 2
 [ -d "$mocap" ] || { echo "leave_one_source_out.sh: $mocap not found" >&2; exit 2; }
@@ -43,13 +46,13 @@ for s in "${sources[@]}"; do
     for f in "${clips[@]}"; do if grep -q "JOINT lThigh" "$f"; then daz+=("$f"); else other+=("$f"); fi; done
     clips=("${daz[@]}")
     [ ${#other[@]} -gt 0 ] && "$s2m" -q synth "${other[@]}" --map cmu --subject "$subject" --weight-kg "$weight" \
-      --insole-size "$size" --noise realistic --seed $((seed++)) --out "$out/recordings"
+      --insole-size "$size" --noise realistic --seed $((seed++)) --proportions "$proportions" --out "$out/recordings"
   fi
   "$s2m" -q synth "${clips[@]}" --map "$map" --subject "$subject" --weight-kg "$weight" --insole-size "$size" \
-    --noise realistic --seed $((seed++)) --out "$out/recordings"
+    --noise realistic --seed $((seed++)) --proportions "$proportions" --out "$out/recordings"
   if [ "${S2M_LOSO_VARIANTS:-0}" -gt 0 ] && [ "$folder" != "$held" ]; then
     "$s2m" -q synth "${clips[@]}" --map "$map" --subject "$subject" --variants "$S2M_LOSO_VARIANTS" \
-      --noise realistic --seed $((seed++)) --out "$out/recordings"
+      --noise realistic --seed $((seed++)) --proportions "$proportions" --out "$out/recordings"
   fi
   if [ "$folder" = "$held" ]; then echo "$folder: ${#clips[@]} clips, held out" >&2; else echo "$folder: ${#clips[@]} clips" >&2; fi
 done

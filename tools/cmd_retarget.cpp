@@ -13,7 +13,7 @@
 namespace {
 struct RetargetOptions {
     std::vector<std::string> inputs;
-    std::string map = "cmu", scale = "auto", out;
+    std::string map = "cmu", scale = "auto", out, proportions = "source";
     double fps = 0;
 };
 }  // namespace
@@ -25,6 +25,9 @@ static std::function<int()> setup_retarget(CLI::App& app) {
         ->required();
     app.add_option("--scale", opt->scale, "metres per file unit, or auto (from the skeleton's height)");
     app.add_option("--fps", opt->fps, "resample to this frame rate (default: keep)");
+    app.add_option("--proportions", opt->proportions, "bone lengths: source (the mocap's own joint placement) or standard (one set of proportions for every source, scaled to the leg)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"source", "standard"}));
     app.add_option("--out", opt->out, "output folder")->required();
     return [opt]() {
         namespace fs = std::filesystem;
@@ -44,7 +47,7 @@ static std::function<int()> setup_retarget(CLI::App& app) {
             }
             s2m::io::Motion m = s2m::io::motion_from_bvh(bvh, scale);
             if (opt->fps > 0) m = s2m::kin::resample(m, opt->fps);
-            const s2m::io::Motion canon = s2m::kin::retarget_to_canonical(m, map, input);
+            const s2m::io::Motion canon = s2m::kin::retarget_to_canonical(m, map, input, s2m::kin::parse_proportions(opt->proportions));
             const std::string out = (fs::path(opt->out) / fs::path(input).filename()).string();
             s2m::io::write_bvh(out, s2m::io::bvh_from_motion(canon), {6});
             spdlog::info("{} -> {} ({} frames at {:g} fps, scale {:g} m/unit, height {:.2f} m)", input, out,

@@ -21,7 +21,7 @@
 namespace {
 struct SynthCliOptions {
     std::vector<std::string> inputs;
-    std::string map, out, subject = "S1", noise = "none", scale = "auto", layout;
+    std::string map, out, subject = "S1", noise = "none", scale = "auto", layout, proportions = "source";
     double weight_kg = 70, rate_hz = 100;
     int insole_size = 6, variants = 0;
     std::uint64_t seed = 1;
@@ -64,6 +64,9 @@ static std::function<int()> setup_synth(CLI::App& app) {
     app.add_option("--noise", opt->noise, "none (exact) or realistic (bias, noise, drop-outs)")->capture_default_str();
     app.add_option("--seed", opt->seed, "random seed of the noise")->capture_default_str();
     app.add_option("--scale", opt->scale, "metres per BVH unit, or auto")->capture_default_str();
+    app.add_option("--proportions", opt->proportions, "bone lengths: source (the mocap's own joint placement) or standard (one set of proportions for every source, scaled to the leg)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"source", "standard"}));
     app.add_option("--layout", opt->layout, "sensor-layout.json (default: the project's copy)");
     app.add_option("--variants", opt->variants,
                    "augmentation: N virtual people SUBJECT-v1..vN (height 1.50-1.95 m, BMI 19-30, the insole size that fits "
@@ -110,7 +113,7 @@ static std::function<int()> setup_synth(CLI::App& app) {
             }
             if (bvh.num_frames < 2) s2m::fail_input(input, 0, "expected at least 2 motion frames");
             const s2m::io::Motion source = s2m::io::motion_from_bvh(bvh, scale);
-            s2m::io::Motion canon = s2m::kin::retarget_to_canonical(source, map, input);
+            s2m::io::Motion canon = s2m::kin::retarget_to_canonical(source, map, input, s2m::kin::parse_proportions(opt->proportions));
             if (const int dropped = s2m::synth::drop_leading_rest_frames(canon))
                 spdlog::info("{}: dropped {} leading rest-pose frame(s)", input, dropped);
             const std::string seq = fs::path(input).stem().string();

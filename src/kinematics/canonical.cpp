@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <optional>
 
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
@@ -283,9 +284,71 @@ io::Skeleton canonical_skeleton_from(const io::Motion& source, const ResolvedMap
     return s;
 }
 
-io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, const std::string& source_name) {
+Proportions parse_proportions(const std::string& name) {
+    if (name == "source") return Proportions::source;
+    if (name == "standard") return Proportions::standard;
+    throw std::invalid_argument("proportions '" + name + "': expected source or standard");
+}
+
+namespace {
+// Rest offsets (metres) of the standard proportions: the authors' UnderPressure skeleton
+// (UPSkeleton_S4_AMASS.bvh, MIT) on the canonical joints, its T-pose facing +Z.
+const std::array<Vec3, kNumJoints> kStandardOffsets_m = {{
+    {0, 0, 0},
+    {0.077033, -0.000305, 0.000034}, {0, -0.407844, 0.000028}, {0, -0.397358, 0.000048}, {0, -0.072286, 0.163616},
+    {-0.077033, -0.000284, 0.000031}, {0, -0.407843, 0.000029}, {0, -0.397359, 0.000048}, {0, -0.072286, 0.163616},
+    {0, 0.094280, -0.010476}, {0, 0.105043, 0}, {-0.000765, 0.191652, 0.000837}, {0, 0.133027, 0}, {0, 0.089132, -0.000259},
+    {0.027775, 0.074497, 0}, {0.127702, 0, 0}, {0.268456, 0, 0}, {0.221219, 0, 0.000073},
+    {-0.027775, 0.074497, 0}, {-0.127702, 0, 0}, {-0.268456, 0, 0}, {-0.221219, 0, 0.000073},
+}};
+
+// Standard-proportion positions: from the root, each bone keeps the source's direction and takes
+// the standard length times `scale`. A bone with a rest direction (one of near zero length in the
+// source: CMU's LowerBack sits on its hips, its Neck on the thorax) turns that by its parent's world
+// rotation instead, so that it stays rigid with its siblings, as inverse kinematics needs.
+void restore_standard_proportions(std::vector<Vec3>& pos, const QuatVector& parent_rot,
+                                  const std::array<std::optional<Vec3>, kNumJoints>& rest_direction, int frames, double scale) {
+    std::vector<Vec3> out(pos.size());
+    for (int f = 0; f < frames; ++f) {
+        const size_t base = static_cast<size_t>(f) * kNumJoints;
+        out[base] = pos[base];
+        for (int k = 1; k < kNumJoints; ++k) {
+            const size_t at = base + static_cast<size_t>(k), parent = base + static_cast<size_t>(kJointParents[static_cast<size_t>(k)]);
+            const auto& rest = rest_direction[static_cast<size_t>(k)];
+            const Vec3 d = rest ? Vec3(parent_rot[at] * *rest) : Vec3(pos[at] - pos[parent]);
+            out[at] = out[parent] + d.normalized() * (kStandardOffsets_m[static_cast<size_t>(k)].norm() * scale);
+        }
+    }
+    pos.swap(out);
+}
+
+// Rest directions of the bones shorter than 1 cm in the source's rest pose: towards the first
+// descendant that is apart (along first children), else the standard offset's.
+std::array<std::optional<Vec3>, kNumJoints> short_bone_directions(const std::vector<Vec3>& rest) {
+    constexpr double kApart_m = 0.01;
+    std::array<int, kNumJoints> first_child;
+    first_child.fill(-1);
+    for (int k = kNumJoints - 1; k >= 1; --k) first_child[static_cast<size_t>(kJointParents[static_cast<size_t>(k)])] = k;
+    std::array<std::optional<Vec3>, kNumJoints> out;
+    for (int k = 1; k < kNumJoints; ++k) {
+        const Vec3& from = rest[static_cast<size_t>(kJointParents[static_cast<size_t>(k)])];
+        if ((rest[static_cast<size_t>(k)] - from).norm() >= kApart_m) continue;
+        Vec3 d = kStandardOffsets_m[static_cast<size_t>(k)];
+        for (int c = first_child[static_cast<size_t>(k)]; c >= 0; c = first_child[static_cast<size_t>(c)])
+            if ((rest[static_cast<size_t>(c)] - from).norm() >= kApart_m) {
+                d = rest[static_cast<size_t>(c)] - from;
+                break;
+            }
+        out[static_cast<size_t>(k)] = d.normalized();
+    }
+    return out;
+}
+}  // namespace
+
+io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, const std::string& source_name,
+                                 Proportions proportions) {
     const ResolvedMap r = resolve_joint_map(map, source.skeleton, source_name);
-    const io::Skeleton canon = canonical_skeleton_from(source, r);
+    io::Skeleton canon = canonical_skeleton_from(source, r);
     QuatVector src_world_rot;
     const std::vector<Vec3> src_pos = forward_kinematics(source, &src_world_rot);
     const int J = source.skeleton.size();
@@ -297,6 +360,38 @@ io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, 
             pos[static_cast<size_t>(f) * kNumJoints + k] = mapped_point(src_pos, base, r, k);
             leaf_rot[static_cast<size_t>(f) * kNumJoints + k] = src_world_rot[base + static_cast<size_t>(r.a[static_cast<size_t>(k)])];
         }
+    }
+    if (proportions == Proportions::standard) {
+        // Scale: the source's thigh + shin over the standard's (knee and ankle are placed alike in
+        // every convention; hips, spine, neck and toes are not).
+        auto thigh_shin_m = [](const auto& offsets) {
+            return offsets[LeftLeg].norm() + offsets[LeftFoot].norm() + offsets[RightLeg].norm() + offsets[RightFoot].norm();
+        };
+        const double scale = thigh_shin_m(canon.offsets_m) / thigh_shin_m(kStandardOffsets_m);
+        // The rest pose goes through the same, so that its offsets keep the source's directions (the
+        // angles between a joint's children, which inverse kinematics must reproduce).
+        std::vector<Vec3> rest(kNumJoints, Vec3::Zero());
+        for (int k = 1; k < kNumJoints; ++k)
+            rest[static_cast<size_t>(k)] = rest[static_cast<size_t>(kJointParents[static_cast<size_t>(k)])] + canon.offsets_m[static_cast<size_t>(k)];
+        const auto rest_direction = short_bone_directions(rest);
+        restore_standard_proportions(rest, QuatVector(kNumJoints, Quat::Identity()), rest_direction, 1, scale);
+        for (int k = 1; k < kNumJoints; ++k)
+            canon.offsets_m[static_cast<size_t>(k)] = rest[static_cast<size_t>(k)] - rest[static_cast<size_t>(kJointParents[static_cast<size_t>(k)])];
+
+        QuatVector parent_rot(pos.size());
+        for (int f = 0; f < source.frames; ++f)
+            for (int k = 1; k < kNumJoints; ++k)
+                parent_rot[static_cast<size_t>(f) * kNumJoints + k] =
+                    leaf_rot[static_cast<size_t>(f) * kNumJoints + kJointParents[static_cast<size_t>(k)]];
+        const std::vector<Vec3> source_pos = pos;
+        restore_standard_proportions(pos, parent_rot, rest_direction, source.frames, scale);
+        // Other hip offsets and leg lengths lift or sink the feet: move the whole body up or down by
+        // the clip's mean change of ankle height, so that the feet meet the source's floor.
+        double lift_m = 0;
+        for (size_t i = 0; i < pos.size(); i += kNumJoints)
+            for (int k : {int(LeftFoot), int(RightFoot)}) lift_m += source_pos[i + static_cast<size_t>(k)].y() - pos[i + static_cast<size_t>(k)].y();
+        lift_m /= static_cast<double>(std::max<size_t>(1, 2 * pos.size() / kNumJoints));
+        for (Vec3& p : pos) p.y() += lift_m;
     }
     // A canonical bone that spans several source bones (CMU Neck -> Neck1 -> Head) changes length as
     // they bend: give it the clip's median length rather than the rest pose's (a rigid bone keeps its

@@ -241,7 +241,18 @@ TEST(CliOptions, InfoCompareMeasuresJointDistances) {
     EXPECT_EQ(test::run_s2m("-q info --compare " + a, &out), 2);
 }
 
-// retarget --scale (explicit = auto for CMU's unit; another scale scales the skeleton) and --fps.
+namespace {
+// The canonical Neck -> Head bone over the left thigh, in a BVH's rest pose, and that ratio in the
+// standard proportions (the authors' skeleton: 0.0891 m and 0.4078 m).
+double head_bone_per_thigh(const fs::path& bvh) {
+    const io::Skeleton s = io::skeleton_from_bvh(io::read_bvh(bvh.string()), 1.0);
+    return s.offsets_m[static_cast<size_t>(s.find("Head"))].norm() / s.offsets_m[static_cast<size_t>(s.find("LeftLeg"))].norm();
+}
+constexpr double kStandardHeadPerThigh = 0.089132 / 0.407844;
+}  // namespace
+
+// retarget --scale (explicit = auto for CMU's unit; another scale scales the skeleton), --fps and
+// --proportions.
 TEST(CliOptions, RetargetScaleAndFps) {
     const fs::path dir = test::temp_dir("cli_retarget");
     const std::string in = (kCmu / "07_01.bvh").string();
@@ -259,6 +270,13 @@ TEST(CliOptions, RetargetScaleAndFps) {
     const double duration = (a.num_frames - 1) * a.frame_time_s;
     EXPECT_NEAR(r.num_frames, duration * 30 + 1, 1.0);
     EXPECT_GT(a.fps(), 100);  // the source is 120 Hz: --fps did resample
+    // --proportions standard: the canonical Neck -> Head bone takes the standard's share of the leg.
+    s2m_ok("-q retarget " + in + " --map cmu --proportions standard --out " + (dir / "standard").string());
+    EXPECT_GT(std::abs(head_bone_per_thigh(dir / "auto" / "07_01.bvh") - kStandardHeadPerThigh), 0.05);
+    EXPECT_NEAR(head_bone_per_thigh(dir / "standard" / "07_01.bvh"), kStandardHeadPerThigh, 1e-3);
+    std::string out;
+    EXPECT_NE(test::run_s2m("-q retarget " + in + " --map cmu --proportions tall --out " + (dir / "tall").string(), &out), 0);
+    EXPECT_NE(out.find("--proportions"), std::string::npos) << out;
 }
 
 // synth --rate-hz / --layout / --scale (with the other synth options), then preprocess --hz / --map /
@@ -302,6 +320,12 @@ TEST(CliOptions, SynthAndPreprocessOptions) {
     const double h_plain = io::skeleton_from_bvh(io::read_bvh((dir / "plain" / "S1" / "mocap" / "07_01.bvh").string()), 1).rest_height_m();
     const double h_half = io::skeleton_from_bvh(io::read_bvh((dir / "half" / "S1" / "mocap" / "07_01.bvh").string()), 1).rest_height_m();
     EXPECT_NEAR(h_half / h_plain, 0.5, 1e-4);
+    // --proportions standard: the synthesised mocap has the standard skeleton (and other insoles: the
+    // toes sit elsewhere).
+    const fs::path standard = synth("standard", " --proportions standard");
+    EXPECT_NEAR(head_bone_per_thigh(dir / "standard" / "S1" / "mocap" / "07_01.bvh"), kStandardHeadPerThigh, 1e-3);
+    EXPECT_GT(std::abs(head_bone_per_thigh(dir / "plain" / "S1" / "mocap" / "07_01.bvh") - kStandardHeadPerThigh), 0.05);
+    EXPECT_FALSE(insole_text(standard) == insole_text(plain));
 
     // preprocess: --hz resamples; --map step2motion and --scale 1 on the canonical BVH (metres) are
     // what auto finds; --scale 0.5 halves every position.

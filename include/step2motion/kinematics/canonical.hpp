@@ -51,10 +51,21 @@ struct ResolvedMap {
 };
 ResolvedMap resolve_joint_map(const JointMap& map, const io::Skeleton& source, const std::string& source_name);
 
+// Where the canonical bones' lengths come from.
+// - source: the source skeleton's own joint placement (a CMU "Neck" sits on the thorax, a Daz one
+//   22 cm above it), so joint positions of different conventions name different body points;
+// - standard: one set of proportions for every source (the authors' UnderPressure skeleton), scaled
+//   so that thigh + shin keep the source's length; each bone keeps the source's direction. Data of
+//   several mocap conventions then share one skeleton, as a model trained on them needs.
+enum class Proportions { source, standard };
+Proportions parse_proportions(const std::string& name);  // "source" or "standard"; throws otherwise
+
 // Retargets a motion onto the canonical skeleton: canonical joints take their sources' world
-// positions; bone offsets come from the source's rest pose; rotations from inverse kinematics
-// (leaf joints keep the source joint's world orientation).
-io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, const std::string& source_name);
+// positions (standard proportions: re-chained from the root along the sources' bone directions);
+// bone offsets come from the source's rest pose (or the standard's); rotations from inverse
+// kinematics (leaf joints keep the source joint's world orientation).
+io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, const std::string& source_name,
+                                 Proportions proportions = Proportions::source);
 
 io::Skeleton canonical_skeleton_from(const io::Motion& source, const ResolvedMap& resolved);
 bool is_canonical(const io::Skeleton& s);
