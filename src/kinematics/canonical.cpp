@@ -305,8 +305,9 @@ const std::array<Vec3, kNumJoints> kStandardOffsets_m = {{
 // Standard-proportion positions: from the root, each bone keeps the source's direction and takes
 // the standard length times `scale`. A bone with a rest direction (one of near zero length in the
 // source: CMU's LowerBack sits on its hips, its Neck on the thorax) turns that by its parent's world
-// rotation instead, so that it stays rigid with its siblings, as inverse kinematics needs.
-void restore_standard_proportions(std::vector<Vec3>& pos, const QuatVector& parent_rot,
+// rotation (`world_rot`, frames x canonical joints) instead, so that it stays rigid with its
+// siblings, as inverse kinematics needs.
+void restore_standard_proportions(std::vector<Vec3>& pos, const QuatVector& world_rot,
                                   const std::array<std::optional<Vec3>, kNumJoints>& rest_direction, int frames, double scale) {
     std::vector<Vec3> out(pos.size());
     for (int f = 0; f < frames; ++f) {
@@ -315,7 +316,7 @@ void restore_standard_proportions(std::vector<Vec3>& pos, const QuatVector& pare
         for (int k = 1; k < kNumJoints; ++k) {
             const size_t at = base + static_cast<size_t>(k), parent = base + static_cast<size_t>(kJointParents[static_cast<size_t>(k)]);
             const auto& rest = rest_direction[static_cast<size_t>(k)];
-            const Vec3 d = rest ? Vec3(parent_rot[at] * *rest) : Vec3(pos[at] - pos[parent]);
+            const Vec3 d = rest ? Vec3(world_rot[parent] * *rest) : Vec3(pos[at] - pos[parent]);
             out[at] = out[parent] + d.normalized() * (kStandardOffsets_m[static_cast<size_t>(k)].norm() * scale);
         }
     }
@@ -370,21 +371,13 @@ io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, 
         const double scale = thigh_shin_m(canon.offsets_m) / thigh_shin_m(kStandardOffsets_m);
         // The rest pose goes through the same, so that its offsets keep the source's directions (the
         // angles between a joint's children, which inverse kinematics must reproduce).
-        std::vector<Vec3> rest(kNumJoints, Vec3::Zero());
-        for (int k = 1; k < kNumJoints; ++k)
-            rest[static_cast<size_t>(k)] = rest[static_cast<size_t>(kJointParents[static_cast<size_t>(k)])] + canon.offsets_m[static_cast<size_t>(k)];
+        std::vector<Vec3> rest = canon.rest_positions();
         const auto rest_direction = short_bone_directions(rest);
         restore_standard_proportions(rest, QuatVector(kNumJoints, Quat::Identity()), rest_direction, 1, scale);
         for (int k = 1; k < kNumJoints; ++k)
             canon.offsets_m[static_cast<size_t>(k)] = rest[static_cast<size_t>(k)] - rest[static_cast<size_t>(kJointParents[static_cast<size_t>(k)])];
-
-        QuatVector parent_rot(pos.size());
-        for (int f = 0; f < source.frames; ++f)
-            for (int k = 1; k < kNumJoints; ++k)
-                parent_rot[static_cast<size_t>(f) * kNumJoints + k] =
-                    leaf_rot[static_cast<size_t>(f) * kNumJoints + kJointParents[static_cast<size_t>(k)]];
         const std::vector<Vec3> source_pos = pos;
-        restore_standard_proportions(pos, parent_rot, rest_direction, source.frames, scale);
+        restore_standard_proportions(pos, leaf_rot, rest_direction, source.frames, scale);
         // Other hip offsets and leg lengths lift or sink the feet: move the whole body up or down by
         // the clip's mean change of ankle height, so that the feet meet the source's floor.
         double lift_m = 0;
