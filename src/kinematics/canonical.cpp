@@ -302,22 +302,54 @@ const std::array<Vec3, kNumJoints> kStandardOffsets_m = {{
     {-0.027775, 0.074497, 0}, {-0.127702, 0, 0}, {-0.268456, 0, 0}, {-0.221219, 0, 0.000073},
 }};
 
-// Standard-proportion positions: from the root, each bone keeps the source's direction and takes
-// the standard length times `scale`. A bone with a rest direction (one of near zero length in the
-// source: CMU's LowerBack sits on its hips, its Neck on the thorax) turns that by its parent's world
-// rotation (`world_rot`, frames x canonical joints) instead, so that it stays rigid with its
-// siblings, as inverse kinematics needs.
+// Joints whose place on the pelvis or the thorax is a convention of the capture, not motion: the
+// root sits on the line between the hip joints or 6 cm above it, the collar bones start level with
+// the top of the spine or below it and droop or rise. In standard proportions they are rigid with
+// their segment, at the standard's place (the standard skeleton's root is the hips' midpoint).
+bool on_pelvis(int k) { return k == LeftUpLeg || k == RightUpLeg; }
+bool on_thorax(int k) {
+    return k == Neck || k == LeftShoulder || k == RightShoulder || k == LeftArm || k == RightArm;
+}
+
+// Standard-proportion positions: the root at the midpoint of the source's hip joints; the hip
+// joints, neck, collar bones and shoulder joints at the standard's offsets in a pelvis frame (left
+// from the source's hip joints) and a thorax frame (left from its shoulder joints, up along its
+// upper spine); every other bone keeps the source's direction and takes the standard length times
+// `scale`. A bone with a rest direction (one of near zero length in the source: CMU's LowerBack
+// sits on its hips) turns that by its parent's world rotation (`world_rot`, frames x canonical
+// joints) instead, so that it stays rigid with its siblings, as inverse kinematics needs.
 void restore_standard_proportions(std::vector<Vec3>& pos, const QuatVector& world_rot,
                                   const std::array<std::optional<Vec3>, kNumJoints>& rest_direction, int frames, double scale) {
     std::vector<Vec3> out(pos.size());
+    // Standard offsets are in the standard's T-pose frame: x = the body's left, y = up, z = forward.
+    auto in_frame = [](const Vec3& left, const Vec3& up_hint, const Vec3& offset) {
+        const Vec3 up = (up_hint - up_hint.dot(left) * left).normalized();
+        return Vec3(offset.x() * left + offset.y() * up + offset.z() * left.cross(up));
+    };
     for (int f = 0; f < frames; ++f) {
         const size_t base = static_cast<size_t>(f) * kNumJoints;
-        out[base] = pos[base];
+        auto src = [&](int k) -> const Vec3& { return pos[base + static_cast<size_t>(k)]; };
+        auto standard_m = [&](int k) { return Vec3(kStandardOffsets_m[static_cast<size_t>(k)] * scale); };
+        const Vec3 hips_mid = 0.5 * (src(LeftUpLeg) + src(RightUpLeg));
+        const Vec3 pelvis_left = (src(LeftUpLeg) - src(RightUpLeg)).normalized();
+        out[base] = hips_mid;
         for (int k = 1; k < kNumJoints; ++k) {
             const size_t at = base + static_cast<size_t>(k), parent = base + static_cast<size_t>(kJointParents[static_cast<size_t>(k)]);
+            if (on_pelvis(k)) {
+                out[at] = out[parent] + in_frame(pelvis_left, src(Spine3) - hips_mid, standard_m(k));
+                continue;
+            }
+            if (on_thorax(k)) {
+                const Vec3 thorax_left = (src(LeftArm) - src(RightArm)).normalized();
+                out[at] = out[parent] + in_frame(thorax_left, out[base + Spine3] - out[base + Spine1], standard_m(k));
+                continue;
+            }
             const auto& rest = rest_direction[static_cast<size_t>(k)];
-            const Vec3 d = rest ? Vec3(world_rot[parent] * *rest) : Vec3(pos[at] - pos[parent]);
-            out[at] = out[parent] + d.normalized() * (kStandardOffsets_m[static_cast<size_t>(k)].norm() * scale);
+            // The spine starts at the hips' midpoint now, not at the source's root.
+            const Vec3 from = k == Spine ? hips_mid : src(kJointParents[static_cast<size_t>(k)]);
+            const bool own_direction = !rest || (k == Spine && (src(k) - from).norm() >= 0.01);
+            const Vec3 d = own_direction ? Vec3(src(k) - from) : Vec3(world_rot[parent] * *rest);
+            out[at] = out[parent] + d.normalized() * standard_m(k).norm();
         }
     }
     pos.swap(out);

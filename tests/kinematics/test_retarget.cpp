@@ -129,6 +129,19 @@ TEST(Retarget, OtherConventionsMapWithTheirPresets) {
     }
 }
 
+namespace {
+// Farthest apart (mm) the canonical motions of two versions of one capture put any joint in any frame.
+double max_distance_mm(const io::Motion& a_src, const io::Motion& b_src, const kin::JointMap& map, const std::string& path,
+                       kin::Proportions p) {
+    const auto a = kin::forward_kinematics(kin::retarget_to_canonical(a_src, map, path, p));
+    const auto b = kin::forward_kinematics(kin::retarget_to_canonical(b_src, map, path, p));
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, (a[i] - b[i]).norm() * 1000);
+    return worst;
+}
+
+}  // namespace
+
 // Mocap conventions place joints differently (a CMU "Neck" on the thorax, a Daz one 22 cm above it;
 // toes at the ball of the foot or near the tip). Emulated here on a bundled CMU clip by lengthening
 // bones along their own direction (the spine's top, the head, the toes): with standard proportions
@@ -147,15 +160,8 @@ TEST(Retarget, StandardProportionsGiveEveryConventionOneSkeleton) {
         for (int f = 0; f < other.frames; ++f) other.translation(f, j) *= factor;
     }
 
-    auto max_distance_mm = [&](kin::Proportions p) {
-        const auto a = kin::forward_kinematics(kin::retarget_to_canonical(src, map, path, p));
-        const auto b = kin::forward_kinematics(kin::retarget_to_canonical(other, map, path, p));
-        double worst = 0;
-        for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, (a[i] - b[i]).norm() * 1000);
-        return worst;
-    };
-    const double source_mm = max_distance_mm(kin::Proportions::source);
-    const double standard_mm = max_distance_mm(kin::Proportions::standard);
+    const double source_mm = max_distance_mm(src, other, map, path, kin::Proportions::source);
+    const double standard_mm = max_distance_mm(src, other, map, path, kin::Proportions::standard);
     std::printf("conventions apart: source proportions %.1f mm, standard %.3f mm\n", source_mm, standard_mm);
     EXPECT_GT(source_mm, 50.0);
     EXPECT_LT(standard_mm, 0.5);
@@ -163,8 +169,62 @@ TEST(Retarget, StandardProportionsGiveEveryConventionOneSkeleton) {
     EXPECT_THROW(kin::parse_proportions("tall"), std::invalid_argument);
 }
 
+// Captures also differ in where they put the root (CMU: 6 cm above the hip joints; SNU basketball,
+// Daz and the authors' skeleton: between them) and where the collar bones start on the thorax (level
+// with the top of the spine, or below it). Emulated on a bundled CMU clip by moving its root joint
+// and both shoulder joints while every other joint stays where it was in every frame: standard
+// proportions give the same canonical motion, source proportions do not.
+TEST(Retarget, StandardProportionsPlaceHipsAndShouldersAlike) {
+    const std::string path = (test::project_data() / "mocap/cmu/05_03.bvh").string();
+    const io::Bvh bvh = io::read_bvh(path);
+    const kin::JointMap map = kin::load_joint_map("cmu");
+    const io::Motion src = io::motion_from_bvh(bvh, io::detect_bvh_scale(bvh));
+    io::Motion other = src;
+    // Moves joint j by `shift_m` in its parent's frame; its children's offsets compensate in every
+    // frame, so that they stay in place.
+    auto move_joint = [&](const std::string& name, const s2m::Vec3& shift_m) {
+        const int j = other.skeleton.find(name);
+        ASSERT_GE(j, 0) << name;
+        QuatVector world;
+        kin::forward_kinematics(other, &world);
+        const int J = other.skeleton.size();
+        const int parent = other.skeleton.parents[static_cast<size_t>(j)];
+        for (int f = 0; f < other.frames; ++f) {
+            const s2m::Quat parent_rot = parent < 0 ? s2m::Quat::Identity() : world[static_cast<size_t>(f * J + parent)];
+            const s2m::Vec3 shift_world = parent < 0 ? s2m::Vec3(world[static_cast<size_t>(f * J + j)] * shift_m) : s2m::Vec3(parent_rot * shift_m);
+            other.translation(f, j) += parent < 0 ? shift_world : shift_m;
+            const s2m::Quat inv = world[static_cast<size_t>(f * J + j)].conjugate();
+            for (int c = 0; c < J; ++c)
+                if (other.skeleton.parents[static_cast<size_t>(c)] == j) other.translation(f, c) -= inv * shift_world;
+        }
+        other.skeleton.offsets_m[static_cast<size_t>(j)] += shift_m;
+        for (int c = 0; c < J; ++c)
+            if (other.skeleton.parents[static_cast<size_t>(c)] == j) other.skeleton.offsets_m[static_cast<size_t>(c)] -= shift_m;
+    };
+    move_joint("Hips", s2m::Vec3(0, -0.06, 0));
+    move_joint("LeftShoulder", s2m::Vec3(0, -0.04, 0));
+    move_joint("RightShoulder", s2m::Vec3(0, -0.04, 0));
+
+    // Only the moved joints moved in the source.
+    const auto a_src = kin::forward_kinematics(src), b_src = kin::forward_kinematics(other);
+    const int J = src.skeleton.size();
+    double others_mm = 0;
+    for (size_t i = 0; i < a_src.size(); ++i) {
+        const int j = static_cast<int>(i % static_cast<size_t>(J));
+        if (j == src.skeleton.find("Hips") || j == src.skeleton.find("LeftShoulder") || j == src.skeleton.find("RightShoulder")) continue;
+        others_mm = std::max(others_mm, (a_src[i] - b_src[i]).norm() * 1000);
+    }
+    ASSERT_LT(others_mm, 1e-3);
+
+    const double source_mm = max_distance_mm(src, other, map, path, kin::Proportions::source);
+    const double standard_mm = max_distance_mm(src, other, map, path, kin::Proportions::standard);
+    std::printf("root and collar bones moved: source proportions %.1f mm apart, standard %.3f mm\n", source_mm, standard_mm);
+    EXPECT_GT(source_mm, 30.0);
+    EXPECT_LT(standard_mm, 0.5);
+}
+
 namespace {
-// Standard proportions keep thigh + shin, each bone's direction, and the feet's mean height.
+// Standard proportions keep thigh + shin, each limb bone's direction, and the feet's mean height.
 void expect_standard_keeps_directions(const std::string& path, const std::string& preset, double tolerance_deg = 0.5,
                                       double tolerance_m = 1e-4) {
     const io::Bvh bvh = io::read_bvh(path);
@@ -187,6 +247,11 @@ void expect_standard_keeps_directions(const std::string& path, const std::string
             const size_t parent = base + static_cast<size_t>(kin::kJointParents[static_cast<size_t>(k)]);
             const s2m::Vec3 a = p[base + static_cast<size_t>(k)] - p[parent], b = q[base + static_cast<size_t>(k)] - q[parent];
             if (a.norm() < 0.01) continue;  // no direction of its own (CMU's LowerBack sits on its hips)
+            // Placed by the standard on the pelvis or the thorax (StandardProportionsPlaceHipsAndShouldersAlike);
+            // the spine starts at the hips' midpoint rather than the source's root.
+            if (k == kin::LeftUpLeg || k == kin::RightUpLeg || k == kin::Spine || k == kin::Neck || k == kin::LeftShoulder ||
+                k == kin::RightShoulder || k == kin::LeftArm || k == kin::RightArm)
+                continue;
             const double deg = std::acos(std::clamp(a.normalized().dot(b.normalized()), -1.0, 1.0)) * 180 / M_PI;
             if (deg > worst_deg) worst_deg = deg, worst_bone = k;
         }

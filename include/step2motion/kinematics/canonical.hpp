@@ -55,8 +55,11 @@ ResolvedMap resolve_joint_map(const JointMap& map, const io::Skeleton& source, c
 // - source: the source skeleton's own joint placement (a CMU "Neck" sits on the thorax, a Daz one
 //   22 cm above it), so joint positions of different conventions name different body points;
 // - standard: one set of proportions for every source (the authors' UnderPressure skeleton), scaled
-//   so that thigh + shin keep the source's length; each bone keeps the source's direction. Data of
-//   several mocap conventions then share one skeleton, as a model trained on them needs.
+//   so that thigh + shin keep the source's length. The root is the midpoint of the hip joints; hip
+//   joints, neck, collar bones and shoulder joints sit at the standard's places on the pelvis and
+//   the thorax (where a capture puts them is its convention); every other bone keeps the source's
+//   direction. Data of several mocap conventions then share one skeleton, as a model trained on
+//   them needs.
 enum class Proportions { source, standard };
 Proportions parse_proportions(const std::string& name);  // "source" or "standard"; throws otherwise
 
