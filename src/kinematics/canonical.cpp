@@ -332,6 +332,7 @@ void restore_standard_proportions(std::vector<Vec3>& pos, const QuatVector& worl
         auto standard_m = [&](int k) { return Vec3(kStandardOffsets_m[static_cast<size_t>(k)] * scale); };
         const Vec3 hips_mid = 0.5 * (src(LeftUpLeg) + src(RightUpLeg));
         const Vec3 pelvis_left = (src(LeftUpLeg) - src(RightUpLeg)).normalized();
+        const Vec3 thorax_left = (src(LeftArm) - src(RightArm)).normalized();
         out[base] = hips_mid;
         for (int k = 1; k < kNumJoints; ++k) {
             const size_t at = base + static_cast<size_t>(k), parent = base + static_cast<size_t>(kJointParents[static_cast<size_t>(k)]);
@@ -340,7 +341,6 @@ void restore_standard_proportions(std::vector<Vec3>& pos, const QuatVector& worl
                 continue;
             }
             if (on_thorax(k)) {
-                const Vec3 thorax_left = (src(LeftArm) - src(RightArm)).normalized();
                 out[at] = out[parent] + in_frame(thorax_left, out[base + Spine3] - out[base + Spine1], standard_m(k));
                 continue;
             }

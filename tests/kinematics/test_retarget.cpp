@@ -180,8 +180,8 @@ TEST(Retarget, StandardProportionsPlaceHipsAndShouldersAlike) {
     const kin::JointMap map = kin::load_joint_map("cmu");
     const io::Motion src = io::motion_from_bvh(bvh, io::detect_bvh_scale(bvh));
     io::Motion other = src;
-    // Moves joint j by `shift_m` in its parent's frame; its children's offsets compensate in every
-    // frame, so that they stay in place.
+    // Moves joint j by `shift_m` in its parent's frame (the root: in its own); its children's offsets
+    // compensate in every frame, so that they stay in place.
     auto move_joint = [&](const std::string& name, const s2m::Vec3& shift_m) {
         const int j = other.skeleton.find(name);
         ASSERT_GE(j, 0) << name;
@@ -189,9 +189,10 @@ TEST(Retarget, StandardProportionsPlaceHipsAndShouldersAlike) {
         kin::forward_kinematics(other, &world);
         const int J = other.skeleton.size();
         const int parent = other.skeleton.parents[static_cast<size_t>(j)];
+        const int frame_joint = parent < 0 ? j : parent;  // whose frame `shift_m` is in
         for (int f = 0; f < other.frames; ++f) {
-            const s2m::Quat parent_rot = parent < 0 ? s2m::Quat::Identity() : world[static_cast<size_t>(f * J + parent)];
-            const s2m::Vec3 shift_world = parent < 0 ? s2m::Vec3(world[static_cast<size_t>(f * J + j)] * shift_m) : s2m::Vec3(parent_rot * shift_m);
+            const s2m::Vec3 shift_world = world[static_cast<size_t>(f * J + frame_joint)] * shift_m;
+            // The root's translation is its world position; any other joint's, its offset in its parent.
             other.translation(f, j) += parent < 0 ? shift_world : shift_m;
             const s2m::Quat inv = world[static_cast<size_t>(f * J + j)].conjugate();
             for (int c = 0; c < J; ++c)
@@ -208,10 +209,11 @@ TEST(Retarget, StandardProportionsPlaceHipsAndShouldersAlike) {
     // Only the moved joints moved in the source.
     const auto a_src = kin::forward_kinematics(src), b_src = kin::forward_kinematics(other);
     const int J = src.skeleton.size();
+    const int moved[] = {src.skeleton.find("Hips"), src.skeleton.find("LeftShoulder"), src.skeleton.find("RightShoulder")};
     double others_mm = 0;
     for (size_t i = 0; i < a_src.size(); ++i) {
         const int j = static_cast<int>(i % static_cast<size_t>(J));
-        if (j == src.skeleton.find("Hips") || j == src.skeleton.find("LeftShoulder") || j == src.skeleton.find("RightShoulder")) continue;
+        if (std::find(std::begin(moved), std::end(moved), j) != std::end(moved)) continue;
         others_mm = std::max(others_mm, (a_src[i] - b_src[i]).norm() * 1000);
     }
     ASSERT_LT(others_mm, 1e-3);
