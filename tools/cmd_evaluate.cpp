@@ -37,13 +37,17 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
         ->check(CLI::IsMember(s2m::infer::root_modes()));
     auto* contacts_opt = app.add_flag("--foot-contacts,!--no-foot-contacts", opt->reconstruct.foot_contacts,
                                       "hold each foot still while its insole is loaded (default: on for heading-frame models)");
+    auto* wearer_opt = app.add_flag("--wearer-size,!--no-wearer-size", opt->reconstruct.wearer_size,
+                                    "draw each clip's body at the size of its skeleton in the dataset, as reconstruct does with "
+                                    "--height-m (default: on for heading-frame models)");
     app.add_option("--compare-roots", opt->compare_roots, "also score the first model with these roots (e.g. network,zupt,fused)")
         ->delimiter(',')
         ->check(CLI::IsMember(s2m::infer::root_modes()));
     app.add_flag_callback("--double-integration", [opt] { opt->compare_roots.push_back("double_integration"); },
                           "also score the first model with the root from double integration of foot acceleration");
-    return [opt, out, precision, sampler_opt, steps_opt, samples_opt, contacts_opt]() {
-        opt->given = {sampler_opt->count() > 0, steps_opt->count() > 0, samples_opt->count() > 0, contacts_opt->count() > 0};
+    return [opt, out, precision, sampler_opt, steps_opt, samples_opt, contacts_opt, wearer_opt]() {
+        opt->given = {sampler_opt->count() > 0, steps_opt->count() > 0, samples_opt->count() > 0, contacts_opt->count() > 0,
+                      wearer_opt->count() > 0};
         opt->reconstruct.device = s2m::model::resolve_device(opt->reconstruct.device);
         opt->reconstruct.bf16 = s2m::model::resolve_precision(*precision, opt->reconstruct.device) == s2m::model::Precision::Bf16;
         s2m::eval::EvaluationDetails details;
@@ -60,7 +64,8 @@ static std::function<int()> setup_evaluate(CLI::App& app) {
             const std::string line = it.key() + ": " + used.sampler + " sampler, " + (steps > 0 ? std::to_string(steps) : std::string("all")) +
                                      " steps, " + (samples > 1 ? "mean of " + std::to_string(samples) + " samples" : std::string("one sample")) +
                                      " per clip and seed, " + std::to_string(opt->seeds) + " seed(s), feet " +
-                                     ((*it)["foot_contacts"].get<bool>() ? "held" : "free");
+                                     ((*it)["foot_contacts"].get<bool>() ? "held" : "free") +
+                                     ((*it)["wearer_size"].get<bool>() ? ", body at the clip's size" : ", body at the model's size");
             std::printf("%s\n", line.c_str());
             settings += (settings.empty() ? "" : "; ") + line;
         }

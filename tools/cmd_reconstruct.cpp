@@ -9,15 +9,18 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
 #include "step2motion/infer/reconstruct.hpp"
+#include "step2motion/infer/wearer.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
 #include "step2motion/model/bundle.hpp"
+#include "step2motion/synth/synthesizer.hpp"
 
 namespace {
 struct ReconstructCli {
     std::string model, out, skeleton, split = "test", precision = "auto", map = "step2motion";
     std::vector<std::string> inputs;
+    double height_m = 0;
     s2m::infer::ReconstructOptions options;
     bool details = false;
 };
@@ -62,12 +65,18 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
         ->check(CLI::IsMember(s2m::infer::root_modes()));
     auto* contacts_opt = app.add_flag("--foot-contacts,!--no-foot-contacts", opt->options.foot_contacts,
                                       "hold each foot still while its insole is loaded (default: on for heading-frame models)");
+    app.add_option("--height-m", opt->height_m,
+                   "the wearer's standing height: the output skeleton is scaled to it and the body drawn at its size")
+        ->check(CLI::Range(1.0, 2.5));
+    auto* wearer_opt = app.add_flag("--wearer-size,!--no-wearer-size", opt->options.wearer_size,
+                                    "draw the body at the wearer's size where known: --height-m, --skeleton or a dataset clip's "
+                                    "skeleton (default: on for heading-frame models)");
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
-    return [opt, sampler_opt, steps_opt, samples_opt, contacts_opt]() {
+    return [opt, sampler_opt, steps_opt, samples_opt, contacts_opt, wearer_opt]() {
         namespace fs = std::filesystem;
         s2m::model::ModelBundle model = s2m::model::load_model(s2m::model::model_file(opt->model));
         const double rate_hz = model.rate_hz;
-        const auto inputs = s2m::infer::load_inputs(opt->inputs, opt->split, rate_hz);
+        auto inputs = s2m::infer::load_inputs(opt->inputs, opt->split, rate_hz);
         s2m::io::Skeleton given;
         if (!opt->skeleton.empty()) {
             const auto bvh = s2m::io::read_bvh(opt->skeleton);
@@ -80,7 +89,29 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
         opt->options.details = opt->details;
         opt->options = s2m::infer::with_model_defaults(opt->options, model,
                                                        {sampler_opt->count() > 0, steps_opt->count() > 0, samples_opt->count() > 0,
-                                                        contacts_opt->count() > 0});
+                                                        contacts_opt->count() > 0, wearer_opt->count() > 0});
+        // Each input's output skeleton: --skeleton, else a dataset clip's own, else the model's; scaled to
+        // --height-m when given. The wearer's size is known unless it is the model's unscaled.
+        std::vector<s2m::io::Skeleton> skeletons;
+        for (auto& in : inputs) {
+            s2m::io::Skeleton skeleton = model.skeleton;
+            if (!given.names.empty()) skeleton = given;
+            else if (in.offsets_m.size() == 22) skeleton.offsets_m = in.offsets_m;
+            const bool known = !given.names.empty() || in.offsets_m.size() == 22 || opt->height_m > 0;
+            if (opt->height_m > 0) {
+                const double factor = opt->height_m / s2m::synth::standing_height_m(skeleton);
+                for (auto& o : skeleton.offsets_m) o *= factor;
+                for (auto& e : skeleton.end_sites_m)
+                    if (e) *e *= factor;
+            }
+            in.wearer_leg_length_m = known ? s2m::infer::leg_length_m(skeleton.offsets_m) : 0;
+            skeletons.push_back(std::move(skeleton));
+        }
+        if (opt->options.wearer_size && !inputs.empty() && inputs[0].wearer_leg_length_m > 0)
+            spdlog::info("body drawn at the wearer's size: thigh + shin {:.3f} m{}", inputs[0].wearer_leg_length_m,
+                         inputs.size() > 1 ? " (first input)" : "");
+        else if (opt->options.wearer_size)
+            spdlog::info("body drawn at the model's size: give --height-m for the wearer's");
         if (model.is_diffusion()) {
             const int steps = s2m::infer::sampler_steps(opt->options);
             spdlog::info("{} sampler, {} steps, {} sample(s){}", opt->options.sampler, steps > 0 ? std::to_string(steps) : "all",
@@ -91,9 +122,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
         fs::create_directories(opt->out);
         for (size_t i = 0; i < inputs.size(); ++i) {
             const auto& in = inputs[i];
-            s2m::io::Skeleton skeleton = model.skeleton;
-            if (!given.names.empty()) skeleton = given;
-            else if (in.offsets_m.size() == 22) skeleton.offsets_m = in.offsets_m;
+            const s2m::io::Skeleton& skeleton = skeletons[i];
             const Eigen::Vector3d start = in.has_root_start ? in.root_start_m : standing_root(skeleton);
             const auto motion = s2m::infer::motion_from_poses(results[i].poses, skeleton, rate_hz, start);
             const std::string bvh_path = (fs::path(opt->out) / (in.name + ".bvh")).string();

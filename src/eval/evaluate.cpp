@@ -141,6 +141,7 @@ nlohmann::json evaluate_models(const EvaluateOptions& o, EvaluationDetails* deta
             j["seeds"] = o.seeds;
             j["root"] = o.reconstruct.root;
             j["foot_contacts"] = used.foot_contacts;
+            j["wearer_size"] = used.wearer_size;
             if (model.is_diffusion()) {  // regressors are deterministic: no sampler settings
                 j["sampler"] = used.sampler;
                 j["steps"] = used.steps;

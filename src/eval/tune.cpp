@@ -28,6 +28,9 @@ std::vector<SamplerTrial> choose_sampling_defaults(model::ModelBundle& model, co
         const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> p = c.poses;
         truth.push_back(from_pose_frames(p.data(), c.frames(), c.rate_hz));
     }
+    // Scored with the body drawn as reconstruct and evaluate draw it by default for this model: at the
+    // clip's size or at the model's.
+    const bool wearer_size = infer::with_model_defaults(o.base, model, {true, true, true, true, false}).wearer_size;
     const SamplerTrial* best = nullptr;
     for (auto& t : trials) {
         infer::ReconstructOptions ro = o.base;
@@ -36,6 +39,7 @@ std::vector<SamplerTrial> choose_sampling_defaults(model::ModelBundle& model, co
         ro.samples = t.samples;
         ro.root = "network";  // root-relative joints do not depend on the root
         ro.foot_contacts = false;
+        ro.wearer_size = wearer_size;
         ro.details = false;
         ro.progress = false;
         const auto start = std::chrono::steady_clock::now();

@@ -12,6 +12,7 @@
 #include "step2motion/imu/frames.hpp"
 #include "step2motion/imu/zupt.hpp"
 #include "step2motion/infer/contacts.hpp"
+#include "step2motion/infer/wearer.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/kinematics/motion.hpp"
 #include "step2motion/model/baselines.hpp"
@@ -69,6 +70,7 @@ const std::vector<std::string>& attention_components() {
 
 ReconstructOptions with_model_defaults(ReconstructOptions o, const model::ModelBundle& m, const SamplerChoice& given) {
     if (!given.foot_contacts) o.foot_contacts = m.config.representation == model::Representation::Heading;
+    if (!given.wearer_size) o.wearer_size = m.config.representation == model::Representation::Heading;
     const model::SamplingDefaults& d = m.sampling;
     if (d.empty() || !m.is_diffusion()) return o;
     if (!given.sampler) o.sampler = d.sampler;
@@ -127,6 +129,8 @@ public:
         if (!opt_.progress) Progress::set_enabled(true);
         progress_ = nullptr;
         for (size_t s = 0; s < inputs.size(); ++s) {
+            // The body at the wearer's size before the feet are held where they stand.
+            if (opt_.wearer_size && inputs[s].wearer_leg_length_m > 0) scale_to_wearer(out_[s].poses, inputs[s].wearer_leg_length_m);
             apply_root(out_[s].poses, inputs[s], opt_.root);
             if (opt_.foot_contacts) lock_foot_contacts(out_[s].poses, inputs[s]);
         }

@@ -25,6 +25,7 @@
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/kinematics/motion.hpp"
 #include "step2motion/model/bundle.hpp"
+#include "step2motion/synth/synthesizer.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -443,6 +444,25 @@ TEST(CliOptions, ReconstructInputsAndOptions) {
     const double free_speed = loaded_toe_speed("free"), held_speed = loaded_toe_speed("held");
     std::printf("toe speed while loaded: %.3f m/s free, %.3f m/s with --foot-contacts\n", free_speed, held_speed);
     EXPECT_LT(held_speed, 0.7 * free_speed);
+
+    // --height-m: the output skeleton has the wearer's standing height and, with the wearer's size
+    // (the default of a heading-frame model; --wearer-size says so), the body is drawn at its legs
+    // before the feet are held, so the held toes stay put in the BVH. --no-wearer-size holds the
+    // model's body, whose toes the taller skeleton's longer legs then carry along with the root.
+    s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --height-m 1.95 --out " + (dir / "tall").string());
+    s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --height-m 1.95 --wearer-size --out " + (dir / "tall-size").string());
+    s2m_ok(rec + ds.string() + ":07_01 --seed 3 --root network --height-m 1.95 --no-wearer-size --out " + (dir / "tall-model").string());
+    EXPECT_TRUE(read_text(dir / "tall" / (one_name + ".bvh")) == read_text(dir / "tall-size" / (one_name + ".bvh")));
+    EXPECT_NEAR(synth::standing_height_m(io::motion_from_bvh(bvh("tall", one_name), 1.0).skeleton), 1.95, 1e-4);
+    EXPECT_NEAR(synth::standing_height_m(io::motion_from_bvh(bvh("tall-model", one_name), 1.0).skeleton), 1.95, 1e-4);
+    EXPECT_LT(synth::standing_height_m(io::motion_from_bvh(bvh("held", one_name), 1.0).skeleton), 1.85);
+    const double tall_speed = loaded_toe_speed("tall"), tall_model_speed = loaded_toe_speed("tall-model");
+    std::printf("toe speed while loaded, 1.95 m skeleton: %.3f m/s with the wearer's size, %.3f m/s at the model's\n", tall_speed,
+                tall_model_speed);
+    EXPECT_LT(tall_speed, 0.7 * tall_model_speed);
+    std::string size_out;
+    EXPECT_EQ(test::run_s2m(rec + ds.string() + ":07_01 --height-m 0.3 --out " + (dir / "tiny").string(), &size_out), 2) << size_out;
+    EXPECT_NE(size_out.find("--height-m"), std::string::npos) << size_out;
 
     // --skeleton with --map: the output carries the given skeleton's bone offsets (here the retargeted
     // CMU walker's), not the input's.

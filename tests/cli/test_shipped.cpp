@@ -56,7 +56,7 @@ std::vector<std::string> split_csv(const std::string& line) {
 }  // namespace
 
 // Every shipped model, scored on the held-out clips as data/models/demo/README.md records it (fast
-// sampler, 2 steps, one sample, fp32, 2 threads, feet free). The regressors and the root networks are
+// sampler, 2 steps, one sample, fp32, 2 threads, feet free, the body at the model's size). The regressors and the root networks are
 // deterministic: their figures must agree to the table's rounding (0.005) plus 0.02 for other CPUs'
 // kernels. The diffusion model is scored with one seed (seed 1): its root network (deterministic) and
 // double integration must give the recorded MRPE, its leg error must lie in the range of the
@@ -69,13 +69,13 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     std::string out;
     ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "data" / "models" / "demo-mlp").string() + " --model " +
                                      (kSource / "data" / "models" / "demo-transformer").string() + " --data " + data +
-                                     " --split test --root network --no-foot-contacts --precision fp32 --device cpu --out " + report.string(),
+                                     " --split test --root network --no-foot-contacts --no-wearer-size --precision fp32 --device cpu --out " + report.string(),
                                  &out),
               0)
         << out;
     std::printf("%s", out.c_str());
     ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "data" / "models" / "demo").string() + " --data " + data +
-                                     " --split test --root network --compare-roots zupt,fused --double-integration --no-foot-contacts --sampler fast --steps 2 --seeds 1 --seed 1 --samples 1"
+                                     " --split test --root network --compare-roots zupt,fused --double-integration --no-foot-contacts --no-wearer-size --sampler fast --steps 2 --seeds 1 --seed 1 --samples 1"
                                      " --guidance 1 --precision fp32 --out " + diffusion_report.string(),
                                  &out),
               0)
@@ -140,7 +140,7 @@ TEST(Shipped, EveryModelReproducesItsRecordedFiguresOnTheHeldOutClips) {
     // sample of the default seed: 0.477 against 0.203; the truth's 0.186).
     const fs::path held_report = s2m::test::temp_dir("shipped_report_held");
     ASSERT_EQ(s2m::test::run_s2m("-q --threads 2 evaluate --model " + (kSource / "data" / "models" / "demo").string() + " --data " + data +
-                                     " --split test --root fused --foot-contacts --sampler fast --steps 2 --seeds 1 --seed 1 --samples 1"
+                                     " --split test --root fused --foot-contacts --no-wearer-size --sampler fast --steps 2 --seeds 1 --seed 1 --samples 1"
                                      " --guidance 1 --precision fp32 --out " + held_report.string(),
                                  &out),
               0)

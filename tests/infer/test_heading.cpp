@@ -121,19 +121,23 @@ TEST(HeadingFrame, TurnsTriplesAndOnlyTheAccelerations) {
     }
 }
 
-// Foot contacts are on by default for heading-frame models (the new ones) and off for world-frame
-// ones (the reference's weights and protocol); what the user chose wins either way.
+// Foot contacts and the wearer's size are on by default for heading-frame models (the new ones) and
+// off for world-frame ones (the reference's weights and protocol); what the user chose wins either way.
 TEST(HeadingFrame, FeetHeldByDefaultOnlyForHeadingModels) {
     for (const auto representation : {model::Representation::Heading, model::Representation::World}) {
         const auto bundle = test::untrained_tiny_bundle(model::ModelType::Step2Motion, representation);
         const bool heading = representation == model::Representation::Heading;
         EXPECT_EQ(infer::with_model_defaults(infer::ReconstructOptions{}, bundle, {}).foot_contacts, heading);
+        EXPECT_EQ(infer::with_model_defaults(infer::ReconstructOptions{}, bundle, {}).wearer_size, heading);
         for (const bool chosen : {false, true}) {
             infer::ReconstructOptions o;
             o.foot_contacts = chosen;
+            o.wearer_size = !chosen;
             infer::SamplerChoice given;
             given.foot_contacts = true;
+            given.wearer_size = true;
             EXPECT_EQ(infer::with_model_defaults(o, bundle, given).foot_contacts, chosen);
+            EXPECT_EQ(infer::with_model_defaults(o, bundle, given).wearer_size, !chosen);
         }
     }
 }

@@ -78,7 +78,8 @@ TEST(OutputContent, BvhAndDetailsHoldThePredictedMotionAndTheModelsAttention) {
     const auto inputs = infer::load_inputs({data.string()}, "test", 30);
     ASSERT_EQ(inputs.size(), 4u);
     infer::ReconstructOptions options = fast_options();
-    options.foot_contacts = true;  // the CLI's default for a heading-frame model such as this one
+    options.foot_contacts = true;  // the CLI's defaults for a heading-frame model such as this one
+    options.wearer_size = true;
     const auto results = infer::reconstruct(bundle, inputs, options);
 
     // The details' component names, in the order of the attention rows, derived from the model.

@@ -37,6 +37,10 @@ struct ReconstructOptions {
     // Hold each foot still while its insole is loaded (infer/contacts.hpp), after the root is chosen.
     // with_model_defaults turns it on for heading-frame models unless the user chose.
     bool foot_contacts = false;
+    // Draw each body at its wearer's size where the input knows it (InsoleSequence::wearer_leg_length_m,
+    // infer/wearer.hpp), before the feet are held. with_model_defaults turns it on for heading-frame
+    // models unless the user chose.
+    bool wearer_size = false;
     bool progress = true;
     // Rows (windows x samples, x2 with guidance) denoised together: bounds memory whatever the input
     // length (a chunk of consecutive windows at a time, see Reconstructor).
@@ -57,11 +61,12 @@ struct Reconstruction {
 // left_force_cop, then the same for the right foot.
 const std::vector<std::string>& attention_components();
 
-// Which of sampler, steps, samples and foot contacts the user set; the others come from the model's
-// stored settings (model::SamplingDefaults) when it has them, and foot contacts are on for the
-// heading-frame models (off for world-frame ones: the reference's weights and protocol).
+// Which of sampler, steps, samples, foot contacts and wearer size the user set; the others come from
+// the model's stored settings (model::SamplingDefaults) when it has them, and foot contacts and the
+// wearer's size are on for the heading-frame models (off for world-frame ones: the reference's weights
+// and protocol).
 struct SamplerChoice {
-    bool sampler = false, steps = false, samples = false, foot_contacts = false;
+    bool sampler = false, steps = false, samples = false, foot_contacts = false, wearer_size = false;
 };
 ReconstructOptions with_model_defaults(ReconstructOptions options, const model::ModelBundle& model, const SamplerChoice& given);
 
