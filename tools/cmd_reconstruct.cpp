@@ -69,8 +69,8 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
                    "the wearer's standing height: the output skeleton is scaled to it and the body drawn at its size")
         ->check(CLI::Range(1.0, 2.5));
     auto* wearer_opt = app.add_flag("--wearer-size,!--no-wearer-size", opt->options.wearer_size,
-                                    "draw the body at the wearer's size where known: --height-m, --skeleton or a dataset clip's "
-                                    "skeleton (default: on for heading-frame models)");
+                                    "draw the body at the output skeleton's size: the wearer's with --height-m, --skeleton or a "
+                                    "dataset clip's skeleton (default: on for heading-frame models)");
     app.add_flag("--details", opt->details, "also write <name>.json with attention weights and foot contacts");
     return [opt, sampler_opt, steps_opt, samples_opt, contacts_opt, wearer_opt]() {
         namespace fs = std::filesystem;
@@ -91,27 +91,30 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
                                                        {sampler_opt->count() > 0, steps_opt->count() > 0, samples_opt->count() > 0,
                                                         contacts_opt->count() > 0, wearer_opt->count() > 0});
         // Each input's output skeleton: --skeleton, else a dataset clip's own, else the model's; scaled to
-        // --height-m when given. The wearer's size is known unless it is the model's unscaled.
+        // --height-m when given (a clip's root start with it). The body is drawn at its size, so that
+        // the held feet stay put on the skeleton's legs; the wearer's when --skeleton, a clip or
+        // --height-m says it.
         std::vector<s2m::io::Skeleton> skeletons;
+        bool wearers = true;
         for (auto& in : inputs) {
             s2m::io::Skeleton skeleton = model.skeleton;
             if (!given.names.empty()) skeleton = given;
             else if (in.offsets_m.size() == 22) skeleton.offsets_m = in.offsets_m;
-            const bool known = !given.names.empty() || in.offsets_m.size() == 22 || opt->height_m > 0;
+            wearers = wearers && (!given.names.empty() || in.offsets_m.size() == 22 || opt->height_m > 0);
             if (opt->height_m > 0) {
                 const double factor = opt->height_m / s2m::synth::standing_height_m(skeleton);
                 for (auto& o : skeleton.offsets_m) o *= factor;
                 for (auto& e : skeleton.end_sites_m)
                     if (e) *e *= factor;
+                in.root_start_m.y() *= factor;
             }
-            in.wearer_leg_length_m = known ? s2m::infer::leg_length_m(skeleton.offsets_m) : 0;
+            in.wearer_leg_length_m = s2m::kin::leg_length_m(skeleton.offsets_m);
             skeletons.push_back(std::move(skeleton));
         }
-        if (opt->options.wearer_size && !inputs.empty() && inputs[0].wearer_leg_length_m > 0)
-            spdlog::info("body drawn at the wearer's size: thigh + shin {:.3f} m{}", inputs[0].wearer_leg_length_m,
-                         inputs.size() > 1 ? " (first input)" : "");
-        else if (opt->options.wearer_size)
-            spdlog::info("body drawn at the model's size: give --height-m for the wearer's");
+        if (opt->options.wearer_size && !inputs.empty())
+            spdlog::info("body drawn at {}: thigh + shin {:.3f} m{}", wearers ? "the wearer's size" : "the output skeleton's size",
+                         inputs[0].wearer_leg_length_m,
+                         wearers ? (inputs.size() > 1 ? " (first input)" : "") : " (the model's; --height-m gives the wearer's)");
         if (model.is_diffusion()) {
             const int steps = s2m::infer::sampler_steps(opt->options);
             spdlog::info("{} sampler, {} steps, {} sample(s){}", opt->options.sampler, steps > 0 ? std::to_string(steps) : "all",

@@ -8,6 +8,7 @@
 #include "step2motion/imu/frames.hpp"
 #include "step2motion/imu/zupt.hpp"
 #include "step2motion/infer/wearer.hpp"
+#include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/io/recordings.hpp"
 
@@ -75,7 +76,7 @@ InsoleSequence sequence_from_dataset_clip(const io::DatasetClip& c) {
     s.poses = c.poses;
     s.insole_heading_rad = imu::clip_insole_headings(c);
     for (int j = 0; j < io::kDatasetJoints; ++j) s.offsets_m.push_back(c.offsets_m.row(j).transpose());
-    s.wearer_leg_length_m = leg_length_m(s.offsets_m);
+    s.wearer_leg_length_m = kin::leg_length_m(s.offsets_m);
     s.root_start_m = c.root_start_m;
     s.has_root_start = true;
     return s;

@@ -18,15 +18,6 @@ constexpr int kLegs[2][3] = {{kin::LeftUpLeg, kin::LeftLeg, kin::LeftFoot}, {kin
 
 }  // namespace
 
-double leg_length_m(const std::vector<Eigen::Vector3d>& offsets_m) {
-    if (offsets_m.size() != static_cast<size_t>(kin::kNumJoints))
-        fail_input("wearer size: expected the " + std::to_string(kin::kNumJoints) + " offsets of a canonical skeleton, found " +
-                   std::to_string(offsets_m.size()));
-    double sum = 0;
-    for (const auto& leg : kLegs) sum += offsets_m[static_cast<size_t>(leg[1])].norm() + offsets_m[static_cast<size_t>(leg[2])].norm();
-    return sum / 2;
-}
-
 double predicted_leg_length_m(const Eigen::MatrixXf& poses) {
     const int F = static_cast<int>(poses.rows());
     if (F == 0) return 0;

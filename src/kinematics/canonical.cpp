@@ -237,6 +237,13 @@ ResolvedMap resolve_joint_map(const JointMap& map, const io::Skeleton& source, c
     return r;
 }
 
+double leg_length_m(const std::vector<Vec3>& offsets_m) {
+    if (offsets_m.size() != static_cast<size_t>(kNumJoints))
+        fail_input("leg length: expected the " + std::to_string(kNumJoints) + " offsets of a canonical skeleton, found " +
+                   std::to_string(offsets_m.size()));
+    return (offsets_m[LeftLeg].norm() + offsets_m[LeftFoot].norm() + offsets_m[RightLeg].norm() + offsets_m[RightFoot].norm()) / 2;
+}
+
 bool is_canonical(const io::Skeleton& s) {
     if (s.size() != kNumJoints) return false;
     for (int k = 0; k < kNumJoints; ++k)
@@ -397,10 +404,8 @@ io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, 
     if (proportions == Proportions::standard) {
         // Scale: the source's thigh + shin over the standard's (knee and ankle are placed alike in
         // every convention; hips, spine, neck and toes are not).
-        auto thigh_shin_m = [](const auto& offsets) {
-            return offsets[LeftLeg].norm() + offsets[LeftFoot].norm() + offsets[RightLeg].norm() + offsets[RightFoot].norm();
-        };
-        const double scale = thigh_shin_m(canon.offsets_m) / thigh_shin_m(kStandardOffsets_m);
+        const double scale =
+            leg_length_m(canon.offsets_m) / leg_length_m(std::vector<Vec3>(kStandardOffsets_m.begin(), kStandardOffsets_m.end()));
         // The rest pose goes through the same, so that its offsets keep the source's directions (the
         // angles between a joint's children, which inverse kinematics must reproduce).
         std::vector<Vec3> rest = canon.rest_positions();

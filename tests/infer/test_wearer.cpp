@@ -42,9 +42,9 @@ TEST(WearerSize, LegsFromOffsetsAndFromPoses) {
     offsets[kin::LeftFoot] = {0, -0.38, 0};       // 0.38
     offsets[kin::RightLeg] = {0, -0.44, 0};       // 0.44
     offsets[kin::RightFoot] = {0.02, -0.40, 0};   // 0.40050
-    EXPECT_NEAR(infer::leg_length_m(offsets), (std::hypot(0.40, 0.03) + 0.38 + 0.44 + std::hypot(0.02, 0.40)) / 2, 1e-12);
+    EXPECT_NEAR(kin::leg_length_m(offsets), (std::hypot(0.40, 0.03) + 0.38 + 0.44 + std::hypot(0.02, 0.40)) / 2, 1e-12);
     offsets.pop_back();
-    EXPECT_THROW(infer::leg_length_m(offsets), InputError);
+    EXPECT_THROW(kin::leg_length_m(offsets), InputError);
 
     // Two frames: legs of 0.8 and 0.9 m (thigh from the hip joint, not from the root).
     Eigen::MatrixXf poses = Eigen::MatrixXf::Zero(2, 66);

@@ -24,8 +24,8 @@ struct InsoleSequence {
     Eigen::MatrixXf poses;
     std::vector<Eigen::Vector3d> offsets_m;  // 22 or empty
     Eigen::Vector3d root_start_m = Eigen::Vector3d::Zero();
-    // The wearer's thigh + shin (infer/wearer.hpp), 0 if unknown: a dataset clip's skeleton, or what
-    // reconstruct's --skeleton or --height-m say.
+    // The thigh + shin to draw the body at (infer/wearer.hpp), 0 if unknown: a dataset clip's skeleton,
+    // or the output skeleton of reconstruct (--skeleton, --height-m, else the model's).
     double wearer_leg_length_m = 0;
     bool has_root_start = false;
     // Steps per foot from the recording's step events (Moticon "left steps"/"right steps"), -1 if absent.

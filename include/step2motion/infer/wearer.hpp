@@ -5,14 +5,10 @@
 // body is scaled about the root so that its legs have the wearer's length.
 #include <Eigen/Core>
 
-#include <vector>
-
 namespace s2m::infer {
 
-// Thigh + shin, mean of both legs, of a canonical skeleton's 22 offsets (metres).
-double leg_length_m(const std::vector<Eigen::Vector3d>& offsets_m);
-// Thigh + shin, mean over frames and both legs, of F x 66 poses (root displacement + 21 root-relative
-// joints); 0 for no frames.
+// Thigh + shin (kin::leg_length_m of a skeleton), mean over frames and both legs, of F x 66 poses
+// (root displacement + 21 root-relative joints); 0 for no frames.
 double predicted_leg_length_m(const Eigen::MatrixXf& poses);
 // Scales the 21 root-relative joints of F x 66 poses so that their mean thigh + shin is leg_length_m;
 // the root displacements stay (the root's path is measured, not drawn). Returns the factor (1 where

@@ -70,6 +70,10 @@ Proportions parse_proportions(const std::string& name);  // "source" or "standar
 io::Motion retarget_to_canonical(const io::Motion& source, const JointMap& map, const std::string& source_name,
                                  Proportions proportions = Proportions::source);
 
+// Thigh + shin, mean of both legs, of a canonical skeleton's 22 offsets (metres): the body's size as
+// every mocap convention places it alike (knee and ankle; hips, spine, neck and toes differ).
+double leg_length_m(const std::vector<Vec3>& offsets_m);
+
 io::Skeleton canonical_skeleton_from(const io::Motion& source, const ResolvedMap& resolved);
 bool is_canonical(const io::Skeleton& s);
 
