@@ -9,7 +9,6 @@
 #include "step2motion/core/error.hpp"
 #include "step2motion/core/files.hpp"
 #include "step2motion/infer/reconstruct.hpp"
-#include "step2motion/infer/wearer.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/model/device.hpp"
 #include "step2motion/model/precision.hpp"
@@ -103,9 +102,7 @@ static std::function<int()> setup_reconstruct(CLI::App& app) {
             wearers = wearers && (!given.names.empty() || in.offsets_m.size() == 22 || opt->height_m > 0);
             if (opt->height_m > 0) {
                 const double factor = opt->height_m / s2m::synth::standing_height_m(skeleton);
-                for (auto& o : skeleton.offsets_m) o *= factor;
-                for (auto& e : skeleton.end_sites_m)
-                    if (e) *e *= factor;
+                s2m::synth::scale_skeleton(skeleton, factor);
                 in.root_start_m.y() *= factor;
             }
             in.wearer_leg_length_m = s2m::kin::leg_length_m(skeleton.offsets_m);

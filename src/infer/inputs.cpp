@@ -7,7 +7,6 @@
 #include "step2motion/imu/clip.hpp"
 #include "step2motion/imu/frames.hpp"
 #include "step2motion/imu/zupt.hpp"
-#include "step2motion/infer/wearer.hpp"
 #include "step2motion/kinematics/canonical.hpp"
 #include "step2motion/io/moticon.hpp"
 #include "step2motion/io/recordings.hpp"

@@ -748,10 +748,14 @@ int insole_size_for_foot(double foot_length_m) {
     return std::clamp(static_cast<int>(std::lround(4 + (foot_length_m - 0.243) / 0.01333)), 1, 12);
 }
 
-void scale_motion(io::Motion& m, double factor) {
-    for (auto& o : m.skeleton.offsets_m) o *= factor;
-    for (auto& e : m.skeleton.end_sites_m)
+void scale_skeleton(io::Skeleton& skeleton, double factor) {
+    for (auto& o : skeleton.offsets_m) o *= factor;
+    for (auto& e : skeleton.end_sites_m)
         if (e) *e *= factor;
+}
+
+void scale_motion(io::Motion& m, double factor) {
+    scale_skeleton(m.skeleton, factor);
     const int J = m.skeleton.size();
     for (int f = 0; f < m.frames; ++f)
         for (int j = 0; j < J; ++j) m.translation(f, j) *= factor;  // the root's position and every joint's offset

@@ -50,6 +50,8 @@ struct Variant {
 Variant draw_variant(std::uint64_t seed, const std::string& name, int variant);
 // The motion of a person `factor` times as tall: every offset, end site and root position scaled.
 void scale_motion(io::Motion& canonical, double factor);
+// The skeleton alone: every offset and end site scaled.
+void scale_skeleton(io::Skeleton& skeleton, double factor);
 // The Moticon insole size for a foot of this length: two EU shoe sizes (13.3 mm) per size, size 4
 // (EU 38/39) for a 0.243 m foot; 1-12.
 int insole_size_for_foot(double foot_length_m);
