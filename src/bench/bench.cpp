@@ -46,8 +46,9 @@ double best_of(int reps, const std::function<void()>& fn) {
 void log_profile(const char* what, const model::OpProfile& prof) {
     spdlog::debug("profile of {}: {:.2f} ms in operators on the calling thread", what, prof.total_ms);
     for (const auto& op : prof.ops)
-        spdlog::debug("  {:<40} {:9.3f} ms {:6} calls {:5.1f} %", op.name, op.self_ms, op.calls,
-                      prof.total_ms > 0 ? 100 * op.self_ms / prof.total_ms : 0.0);
+        spdlog::debug("  {:<40} {:9.3f} ms {:6} calls {:5.1f} %{}", op.name, op.self_ms, op.calls,
+                      prof.total_ms > 0 ? 100 * op.self_ms / prof.total_ms : 0.0,
+                      op.gflop > 0 && op.self_ms > 0 ? fmt::format(" {:7.1f} GFLOPS", op.gflop / op.self_ms * 1e3) : "");
 }
 
 // Peak resident set size of this process (VmHWM), and resetting it (Linux >= 4.0).
@@ -134,6 +135,11 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
         const double s = best_of(reps * 2, [&] { torch::mm(a, b); });
         report("gemm_fp32_gflops", 2.0 * n * n * n / s / 1e9);
     }
+    // What the cores can do at best, for holding the figures below against.
+    const double peak_fp32 = cpu_peak_gflops(false, at::get_num_threads());
+    const double peak_bf16 = cpu_peak_gflops(true, at::get_num_threads());
+    if (peak_fp32 > 0) report("cpu_peak_gflops_fp32", peak_fp32);
+    if (peak_bf16 > 0) report("cpu_peak_gflops_bf16", peak_bf16);
 
     // Networks at the requested size, random weights.
     model::TrainConfig config;
@@ -184,6 +190,15 @@ nlohmann::json run_benchmarks(const BenchOptions& o) {
             });
             report(bf16 ? "denoiser_pass_ms_bf16" : "denoiser_pass_ms_fp32", s / passes * 1e3);
         });
+    // The pass's matrix products as LibTorch's profiler counts them, and the least time they alone
+    // take at the CPU's peak: no implementation of this network passes faster on this CPU.
+    time_passes(false, 1, [&](const std::function<void()>& fn) {
+        fn();
+        const double gflop = model::profile_ops(fn).matmul_gflop;
+        report("denoiser_pass_matmul_gflop", gflop);
+        if (!dev.is_cuda() && peak_fp32 > 0) report("denoiser_pass_floor_ms_fp32", gflop / peak_fp32 * 1e3);
+        if (!dev.is_cuda() && peak_bf16 > 0) report("denoiser_pass_floor_ms_bf16", gflop / peak_bf16 * 1e3);
+    });
     if (o.profile) {
         time_passes(auto_bf16, 10, [&](const std::function<void()>& fn) {
             fn();

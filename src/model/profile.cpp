@@ -13,7 +13,9 @@ OpProfile profile_ops(const std::function<void()>& fn) {
     namespace prof = torch::autograd::profiler;
     prof::thread_event_lists lists;
     {
-        prof::TLSLegacyProfilerGuard guard(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
+        prof::TLSLegacyProfilerGuard guard(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU, /*report_input_shapes=*/true,
+                                                                                       /*profile_memory=*/false, /*with_stack=*/false,
+                                                                                       /*with_flops=*/true),
                                            [&](const prof::thread_event_lists& l) { lists = l; });
         fn();
     }
@@ -36,10 +38,17 @@ OpProfile profile_ops(const std::function<void()>& fn) {
                 const double span_us = open.push->cpuElapsedUs(e);
                 const double self_us = std::max(0.0, span_us - open.children_us);
                 if (!stack.empty()) stack.back().children_us += span_us;
-                OpTime& t = by_name[open.push->name()];
-                t.name = open.push->name();
+                const std::string name = open.push->name();
+                OpTime& t = by_name[name];
+                t.name = name;
                 t.self_ms += self_us / 1e3;
-                ++t.calls;
+                // An operator re-dispatched to itself (autocast's bmm calls bmm) is one call, counted outermost.
+                const bool nested_in_itself = !stack.empty() && name == stack.back().push->name();
+                if (!nested_in_itself) ++t.calls;
+                const double gflop =
+                    nested_in_itself ? 0.0 : static_cast<double>(const_cast<prof::LegacyEvent*>(open.push)->flops()) / 1e9;
+                t.gflop += gflop;
+                if (t.name == "aten::mm" || t.name == "aten::addmm" || t.name == "aten::bmm") out.matmul_gflop += gflop;
                 out.total_ms += self_us / 1e3;
             }
         }

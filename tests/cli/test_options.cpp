@@ -644,6 +644,15 @@ TEST(CliOptions, BenchSmoke) {
         EXPECT_GT(j[k].get<double>(), 0) << k;
         EXPECT_TRUE(std::isfinite(j[k].get<double>())) << k;
     }
+    // The pass's matrix products at the CPU's peak bound the measured pass from below.
+    ASSERT_TRUE(j.contains("denoiser_pass_matmul_gflop")) << j.dump();
+    EXPECT_GT(j["denoiser_pass_matmul_gflop"].get<double>(), 0);
+    if (j.contains("cpu_peak_gflops_fp32")) {
+        const double floor_ms = j["denoiser_pass_floor_ms_fp32"].get<double>();
+        EXPECT_NEAR(floor_ms, j["denoiser_pass_matmul_gflop"].get<double>() / j["cpu_peak_gflops_fp32"].get<double>() * 1e3,
+                    1e-9 * floor_ms);
+        EXPECT_GT(j["denoiser_pass_ms_fp32"].get<double>(), floor_ms);
+    }
     EXPECT_FALSE(j["profile_pass"].get<std::string>().empty());
     EXPECT_FALSE(j["profile_train_step"].get<std::string>().empty());
     // The human-readable form prints the figures as they come.

@@ -647,6 +647,27 @@ TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
 
 // Under autocast the layer computes in bf16 with its bias cast too; at inference its cast weights
 // are kept across calls (one cast per call: the input's) and rebuilt when the weights change.
+// The profiler's count of matrix-product work: 2·M·N·K per product, an autocast re-dispatch of
+// bmm to itself counted once, element-wise work left out of matmul_gflop.
+TEST(Profile, CountsMatrixProductWorkOnce) {
+    const auto a = torch::randn({30, 16}), b = torch::randn({16, 8});
+    const auto qa = torch::randn({4, 30, 16}), qb = torch::randn({4, 16, 12});
+    const double want = (2.0 * 30 * 16 * 8 + 2.0 * 4 * 30 * 16 * 12) / 1e9;
+    for (bool bf16 : {false, true}) {
+        SCOPED_TRACE(bf16 ? "bf16 autocast" : "fp32");
+        Autocast ac(bf16);
+        const auto prof = profile_ops([&] {
+            auto c = torch::mm(a, b) + 1.0;
+            auto d = torch::bmm(qa, qb);
+        });
+        EXPECT_NEAR(prof.matmul_gflop, want, 1e-15);
+        for (const auto& op : prof.ops)
+            if (op.name == "aten::bmm") {
+                EXPECT_EQ(op.calls, 1);
+            }
+    }
+}
+
 TEST(Layers, LinearUnderAutocastKeepsCastWeightsUntilTheyChange) {
     torch::manual_seed(5);
     Linear lin(16, 8);

@@ -21,4 +21,9 @@ struct BenchOptions {
 
 nlohmann::json run_benchmarks(const BenchOptions& options);
 
+// The CPU's arithmetic peak on `threads` threads, from independent multiply-adds kept in registers:
+// AVX-512 bf16 dot products (vdpbf16ps) with bf16 = true, float FMAs (AVX-512, else AVX2) with
+// false. 0 where the CPU lacks those instructions. About 0.1 s per call.
+double cpu_peak_gflops(bool bf16, int threads);
+
 }  // namespace s2m::bench

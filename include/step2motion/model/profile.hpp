@@ -11,11 +11,13 @@ struct OpTime {
     std::string name;    // e.g. "aten::mm"
     double self_ms = 0;  // summed over calls and threads
     long calls = 0;
+    double gflop = 0;  // LibTorch's count for matrix products and element-wise arithmetic, else 0
 };
 
 struct OpProfile {
     std::vector<OpTime> ops;  // largest self time first
     double total_ms = 0;      // sum of all self times (CPU time, all threads)
+    double matmul_gflop = 0;  // floating-point work of the matrix products (mm, addmm, bmm)
     // "aten::mm 41.2 %, aten::softmax 9.1 %, ..." for the first `top` operators.
     std::string summary(int top = 5) const;
 };
