@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -18,12 +19,14 @@ namespace {
 constexpr int kChains = 24;
 constexpr long kIterations = 20'000'000;
 
-// Not _mm512_reduce_add_ps: GCC 12 warns of an uninitialised variable inside it.
-__attribute__((target("avx512f"))) float sum_lanes(const __m512 (&acc)[kChains]) {
+// The accumulators' sum, so that the loops cannot be optimised away (a byte copy rather than
+// _mm512_reduce_add_ps, in which GCC 12 warns of an uninitialised variable).
+template <typename Vector, size_t N>
+float sum_lanes(const Vector (&acc)[N]) {
     float s = 0;
-    alignas(64) float lanes[16];
     for (const auto& a : acc) {
-        _mm512_store_ps(lanes, a);
+        float lanes[sizeof(Vector) / sizeof(float)];
+        std::memcpy(lanes, &a, sizeof a);
         for (float v : lanes) s += v;
     }
     return s;
@@ -59,13 +62,7 @@ __attribute__((target("avx2,fma"))) float fp32_fma256_loop(long iterations) {
 #pragma GCC unroll 12
         for (int c = 0; c < kChains / 2; ++c) acc[c] = _mm256_fmadd_ps(x, y, acc[c]);
     }
-    float s = 0;
-    alignas(32) float lanes[8];
-    for (auto& a : acc) {
-        _mm256_store_ps(lanes, a);
-        for (float v : lanes) s += v;
-    }
-    return s;
+    return sum_lanes(acc);
 }
 
 // Wall time of `threads` threads each running loop(kIterations), started together.

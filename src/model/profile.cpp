@@ -13,10 +13,10 @@ OpProfile profile_ops(const std::function<void()>& fn) {
     namespace prof = torch::autograd::profiler;
     prof::thread_event_lists lists;
     {
-        prof::TLSLegacyProfilerGuard guard(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU, /*report_input_shapes=*/true,
-                                                                                       /*profile_memory=*/false, /*with_stack=*/false,
-                                                                                       /*with_flops=*/true),
-                                           [&](const prof::thread_event_lists& l) { lists = l; });
+        // Input shapes are what LibTorch computes an operator's FLOPs from.
+        const torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::CPU, /*report_input_shapes=*/true,
+                                                           /*profile_memory=*/false, /*with_stack=*/false, /*with_flops=*/true);
+        prof::TLSLegacyProfilerGuard guard(config, [&](const prof::thread_event_lists& l) { lists = l; });
         fn();
     }
     // Per thread, push/pop ranges nest: self time = own span minus the spans of direct children.

@@ -645,8 +645,6 @@ TEST(Device, Float64SamplerAndTrainingStepKeepTheInputDtype) {
     EXPECT_EQ(sched.posterior_sample(x0, x_t, t.clamp_min(1), torch::randn_like(x0)).scalar_type(), torch::kDouble);
 }
 
-// Under autocast the layer computes in bf16 with its bias cast too; at inference its cast weights
-// are kept across calls (one cast per call: the input's) and rebuilt when the weights change.
 // The profiler's count of matrix-product work: 2·M·N·K per product, an autocast re-dispatch of
 // bmm to itself counted once, element-wise work left out of matmul_gflop.
 TEST(Profile, CountsMatrixProductWorkOnce) {
@@ -668,6 +666,8 @@ TEST(Profile, CountsMatrixProductWorkOnce) {
     }
 }
 
+// Under autocast the layer computes in bf16 with its bias cast too; at inference its cast weights
+// are kept across calls (one cast per call: the input's) and rebuilt when the weights change.
 TEST(Layers, LinearUnderAutocastKeepsCastWeightsUntilTheyChange) {
     torch::manual_seed(5);
     Linear lin(16, 8);
